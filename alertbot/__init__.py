@@ -1,0 +1,1 @@
+"""alertbot: Telegram and email alerts for watched keywords in Arabic news."""

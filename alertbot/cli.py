@@ -1,0 +1,122 @@
+"""The `alertbot` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from alertbot.config import load_config, load_watchlist
+from alertbot.errors import AlertbotError
+from alertbot.text import camel_data
+from alertbot.text.lemmatize import Lemmatizer, load_lemmatizer
+from alertbot.watch.match import Matcher, WatchMatch
+
+# Exit status for a configuration or setup problem (click uses 2 for usage errors too).
+EXIT_CONFIG = 2
+
+
+def _fail(error: AlertbotError) -> None:
+    click.echo(f"alertbot: {error}", err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+def open_lemmatizer() -> Lemmatizer:
+    """Load the morphology database, installing it first on a machine that lacks it."""
+    data = camel_data.camel_data_dir()
+    if not data.is_installed():
+        camel_data.install(data)
+    return load_lemmatizer(str(data.database))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """alertbot: Telegram and email alerts for watched keywords in Arabic news."""
+
+
+@cli.command()
+@click.option("--watchlist", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML file of [[watch]] entries.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Use the [[watch]] entries of this alertbot config file.")
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"),
+              help="JSON Lines of {id, title?, text}; - for stdin (the default).")
+@click.option("--text", help="Match this text instead of reading JSON Lines.")
+def match(watchlist: Path | None, config_file: Path | None, input_file: IO[str] | None,
+          text: str | None) -> None:
+    """Match watches against articles, offline: one JSON line out per line in."""
+    if (watchlist is None) == (config_file is None):
+        raise click.UsageError("give exactly one of --watchlist FILE or --config PATH")
+    if text is not None and input_file is not None:
+        raise click.UsageError("give --input or --text, not both")
+    try:
+        watches = load_watchlist(watchlist) if watchlist else load_config(config_file).watches
+        matcher = Matcher(watches, open_lemmatizer())
+    except AlertbotError as exc:
+        _fail(exc)
+    out = sys.stdout
+    if text is not None:
+        _write(out, "text", matcher.match_article(None, text))
+        return
+    source = input_file or click.get_text_stream("stdin", encoding="utf-8")
+    name = getattr(source, "name", "-")
+    bad = 0
+    for lineno, item in _read_items(source):
+        if isinstance(item, str):
+            bad += 1
+            click.echo(f"alertbot match: {name}:{lineno}: {item}; line skipped", err=True)
+            continue
+        _write(out, item["id"], matcher.match_article(item.get("title"), item["text"]))
+    out.flush()
+    sys.exit(1 if bad else 0)
+
+
+def _read_items(source: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Each non-blank line as an item, or as the reason it is malformed."""
+    for lineno, line in enumerate(source, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield lineno, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            continue
+        if not isinstance(item, dict):
+            yield lineno, f"expected a JSON object, got {type(item).__name__}"
+        elif not isinstance(item.get("id"), str):
+            yield lineno, "\"id\" must be a string"
+        elif not isinstance(item.get("text"), str):
+            yield lineno, "\"text\" must be a string"
+        elif item.get("title") is not None and not isinstance(item["title"], str):
+            yield lineno, "\"title\" must be a string or null"
+        else:
+            yield lineno, item
+
+
+def _write(out: IO[str], item_id: str, matches: list[WatchMatch]) -> None:
+    record = {
+        "id": item_id,
+        "matches": [
+            {
+                "watch": m.watch,
+                "spans": [
+                    {"field": s.field, "start": s.start, "end": s.end, "text": s.text}
+                    for s in m.spans
+                ],
+            }
+            for m in matches
+        ],
+    }
+    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def main() -> None:
+    """Entry point of the `alertbot` console script."""
+    cli()
+
+
+

@@ -1,0 +1,341 @@
+"""Loading and validating the TOML configuration into frozen dataclasses.
+
+Every problem names its key path (`source[2].interval: bad duration '5x'`). Unknown keys
+are errors, so a typo never silently disables a feature. A missing optional section
+disables its feature. `${VAR}` in a string reads the environment when the file is loaded;
+an unset variable reads as empty, which for `telegram.token` means "no Telegram".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from alertbot.errors import ConfigError, QuerySyntaxError
+from alertbot.watch.match import Watch
+from alertbot.watch.query import parse_query
+
+DEFAULT_CONFIG = Path("config/alertbot.toml")
+_DURATION_RE = re.compile(r"^(\d+)(s|m|h|d)$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+SOURCE_TYPES = ("feed", "page", "sitemap", "telegram")
+SECURITY_MODES = ("starttls", "ssl", "none")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """The `[telegram]` section."""
+
+    token: str
+    api_url: str = "https://api.telegram.org/bot"
+    admins: tuple[int, ...] = ()
+    alert_chats: tuple[int, ...] = ()
+    allowed_chats: tuple[int, ...] = ()
+    link_preview: bool = False
+
+    def __repr__(self) -> str:  # never print the token
+        return f"TelegramConfig(api_url={self.api_url!r}, admins={self.admins!r}, ...)"
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """The `[email]` section."""
+
+    smtp_host: str
+    sender: str
+    smtp_port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    recap_to: tuple[str, ...] = ()
+    recap_at: str = "08:00"
+    alert_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PollingConfig:
+    """The `[polling]` section (durations in seconds)."""
+
+    interval: int = 300
+    timeout: int = 20
+    max_bytes: int = 5_000_000
+    concurrency: int = 8
+    user_agent: str = "alertbot (+https://example.org/contact)"
+    allow_private_addresses: bool = False
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One `[[source]]` entry."""
+
+    name: str
+    url: str
+    type: str = "feed"
+    interval: int | None = None
+    full_text: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, validated."""
+
+    path: Path
+    timezone: ZoneInfo
+    database: Path
+    retention: int
+    polling: PollingConfig
+    telegram: TelegramConfig | None
+    email: EmailConfig | None
+    sources: tuple[SourceConfig, ...]
+    watches: tuple[Watch, ...]
+
+
+def parse_duration(value: str, key: str, path: str | None = None) -> int:
+    """Seconds in a duration such as `30s`, `5m`, `2h`, `1d`."""
+    m = _DURATION_RE.match(value.strip()) if isinstance(value, str) else None
+    if not m or int(m.group(1)) == 0:
+        raise ConfigError(
+            f"bad duration {value!r} (use a positive number and s, m, h or d: 30s, 5m, 2h, 1d)",
+            path=path,
+            key=key,
+        )
+    return int(m.group(1)) * _DURATION_UNITS[m.group(2)]
+
+
+class _Table:
+    """Reads the keys of one TOML table, checking types; `done()` rejects the rest."""
+
+    def __init__(self, data: Mapping[str, Any], key: str, path: str, environ: Mapping[str, str]):
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"expected a table, got {_kind(data)}", path=path, key=key)
+        self.data = dict(data)
+        self.key = key
+        self.path = path
+        self.environ = environ
+
+    def _at(self, name: str) -> str:
+        return f"{self.key}.{name}" if self.key else name
+
+    def error(self, name: str, message: str) -> ConfigError:
+        return ConfigError(message, path=self.path, key=self._at(name))
+
+    def get(self, name: str, kind: type[T], default: Any = ..., *, required: bool = False) -> T:
+        if name not in self.data:
+            if required or default is ...:
+                raise self.error(name, "is required")
+            return default
+        value = self.data.pop(name)
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            raise self.error(name, f"expected {_kind_name(kind)}, got {_kind(value)}")
+        if isinstance(value, str):
+            value = self._expand(name, value)
+        return value
+
+    def text(self, name: str, default: Any = ..., *, non_empty: bool = True) -> str:
+        value = self.get(name, str, default)
+        if non_empty and isinstance(value, str) and not value.strip() and default is ...:
+            raise self.error(name, "must not be empty")
+        return value
+
+    def duration(self, name: str, default: int | None) -> int | None:
+        if name not in self.data:
+            return default
+        raw = self.get(name, str)
+        return parse_duration(raw, self._at(name), self.path)
+
+    def int_list(self, name: str) -> tuple[int, ...]:
+        values = self.get(name, list, [])
+        for i, v in enumerate(values):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise self.error(f"{name}[{i}]", f"expected an integer chat or user id, got {_kind(v)}")
+        return tuple(values)
+
+    def str_list(self, name: str) -> tuple[str, ...]:
+        values = self.get(name, list, [])
+        for i, v in enumerate(values):
+            if not isinstance(v, str):
+                raise self.error(f"{name}[{i}]", f"expected a string, got {_kind(v)}")
+        return tuple(self._expand(f"{name}[{i}]", v) for i, v in enumerate(values))
+
+    def table(self, name: str) -> _Table | None:
+        if name not in self.data:
+            return None
+        return _Table(self.data.pop(name), self._at(name), self.path, self.environ)
+
+    def array_of_tables(self, name: str) -> list[_Table]:
+        values = self.get(name, list, [])
+        return [
+            _Table(v, f"{self._at(name)}[{i}]", self.path, self.environ) for i, v in enumerate(values)
+        ]
+
+    def done(self) -> None:
+        for name in self.data:
+            raise self.error(name, "unknown key")
+
+    def _expand(self, name: str, value: str) -> str:
+        return _VAR_RE.sub(lambda m: self.environ.get(m.group(1), ""), value)
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _kind_name(kind: type) -> str:
+    return {bool: "a boolean", int: "an integer", str: "a string", list: "an array"}.get(kind, kind.__name__)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", path=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
+
+
+def _watches(root: _Table) -> tuple[Watch, ...]:
+    watches = []
+    names: dict[str, str] = {}
+    for entry in root.array_of_tables("watch"):
+        name = entry.text("name").strip()
+        query = entry.text("query")
+        entry.done()
+        if name.casefold() in names:
+            raise entry.error("name", f"duplicate watch name {name!r} (also {names[name.casefold()]})")
+        names[name.casefold()] = entry.key
+        try:
+            parse_query(query)
+        except QuerySyntaxError as exc:
+            raise entry.error("query", str(exc)) from None
+        watches.append(Watch(name, query))
+    return tuple(watches)
+
+
+def load_watchlist(path: Path, environ: Mapping[str, str] = os.environ) -> tuple[Watch, ...]:
+    """Read a watchlist file: a TOML file of `[[watch]]` entries and nothing else."""
+    root = _Table(_read_toml(path), "", str(path), environ)
+    watches = _watches(root)
+    root.done()
+    if not watches:
+        raise ConfigError("no [[watch]] entries", path=str(path))
+    return watches
+
+
+def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
+    """Read and validate a configuration file."""
+    root = _Table(_read_toml(path), "", str(path), environ)
+    tz_name = root.text("timezone", "UTC")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise root.error("timezone", f"unknown time zone {tz_name!r}") from None
+    database = Path(root.text("database", "state/alertbot.db"))
+    retention = root.duration("retention", 30 * 86400)
+
+    polling = PollingConfig()
+    if (t := root.table("polling")) is not None:
+        polling = PollingConfig(
+            interval=t.duration("interval", polling.interval),
+            timeout=t.duration("timeout", polling.timeout),
+            max_bytes=_positive(t, "max_bytes", polling.max_bytes),
+            concurrency=_positive(t, "concurrency", polling.concurrency),
+            user_agent=t.text("user_agent", polling.user_agent),
+            allow_private_addresses=t.get("allow_private_addresses", bool, False),
+        )
+        t.done()
+
+    telegram = None
+    if (t := root.table("telegram")) is not None:
+        token = t.get("token", str, "").strip()
+        telegram_config = TelegramConfig(
+            token=token,
+            api_url=t.text("api_url", TelegramConfig.api_url),
+            admins=t.int_list("admins"),
+            alert_chats=t.int_list("alert_chats"),
+            allowed_chats=t.int_list("allowed_chats"),
+            link_preview=t.get("link_preview", bool, False),
+        )
+        t.done()
+        telegram = telegram_config if token else None
+
+    email = None
+    if (t := root.table("email")) is not None:
+        security = t.text("security", "starttls")
+        if security not in SECURITY_MODES:
+            raise t.error("security", f"must be one of {', '.join(SECURITY_MODES)}, not {security!r}")
+        recap_at = t.text("recap_at", "08:00")
+        if not _TIME_RE.match(recap_at):
+            raise t.error("recap_at", f"expected a local time as HH:MM, got {recap_at!r}")
+        email = EmailConfig(
+            smtp_host=t.text("smtp_host"),
+            smtp_port=_positive(t, "smtp_port", 465 if security == "ssl" else 587),
+            security=security,
+            username=t.get("username", str, ""),
+            password=t.get("password", str, ""),
+            sender=t.text("sender"),
+            recap_to=t.str_list("recap_to"),
+            recap_at=recap_at,
+            alert_to=t.str_list("alert_to"),
+        )
+        t.done()
+
+    sources = []
+    seen_names: set[str] = set()
+    for t in root.array_of_tables("source"):
+        kind = t.text("type", "feed")
+        if kind not in SOURCE_TYPES:
+            raise t.error("type", f"must be one of {', '.join(SOURCE_TYPES)}, not {kind!r}")
+        source = SourceConfig(
+            name=t.text("name").strip(),
+            url=t.text("url").strip(),
+            type=kind,
+            interval=t.duration("interval", None),
+            full_text=t.get("full_text", bool, True),
+        )
+        if not source.url.startswith(("http://", "https://")):
+            raise t.error("url", f"expected an http:// or https:// URL, got {source.url!r}")
+        if source.name.casefold() in seen_names:
+            raise t.error("name", f"duplicate source name {source.name!r}")
+        seen_names.add(source.name.casefold())
+        t.done()
+        sources.append(source)
+
+    watches = _watches(root)
+    root.done()
+    return Config(
+        path=path,
+        timezone=timezone,
+        database=database,
+        retention=retention or 0,
+        polling=polling,
+        telegram=telegram,
+        email=email,
+        sources=tuple(sources),
+        watches=watches,
+    )
+
+
+def _positive(t: _Table, name: str, default: int) -> int:
+    value = t.get(name, int, default)
+    if value <= 0:
+        raise t.error(name, f"must be a positive integer, got {value}")
+    return value
+
+
+def config_path(option: str | None, environ: Mapping[str, str] = os.environ) -> Path:
+    """The config file to use: the option, else `$ALERTBOT_CONFIG`, else the default."""
+    return Path(option or environ.get("ALERTBOT_CONFIG") or DEFAULT_CONFIG)

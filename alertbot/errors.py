@@ -1,0 +1,39 @@
+"""The errors alertbot raises on purpose.
+
+    AlertbotError
+    ├── ConfigError            a config or watchlist file is wrong (names the key path)
+    ├── QuerySyntaxError       a watch query does not parse (names the column)
+    └── CamelDataError         the camel-tools morphology database is missing or broken
+
+"Unchanged" and "no match" are return values, never exceptions.
+"""
+
+from __future__ import annotations
+
+
+class AlertbotError(Exception):
+    """Base class of every error alertbot raises deliberately."""
+
+
+class ConfigError(AlertbotError):
+    """A configuration or watchlist problem, located by file and key path."""
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None):
+        self.path = path
+        self.key = key
+        self.detail = message
+        where = ": ".join(part for part in (path, key) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class QuerySyntaxError(AlertbotError):
+    """A watch query that cannot be parsed; `column` is 1-based."""
+
+    def __init__(self, message: str, column: int):
+        self.detail = message
+        self.column = column
+        super().__init__(f"{message} at column {column}")
+
+
+class CamelDataError(AlertbotError):
+    """The camel-tools morphology database cannot be found, installed or read."""

@@ -1,0 +1,291 @@
+"""Matching compiled watches against articles, with spans into the original text.
+
+When a query word matches a word of the text:
+
+- Arabic: they share a lemma (the query word read as a citation form, the text's word
+  with its plausible readings: see `alertbot.text.lemmatize`); or the query word is a name
+  the database does not know, or the text's word is unknown to it, and the text's word
+  with its proclitics removed is the query word (و+ناريشكين, ب+الضبعة); or both are the
+  same word once normalised.
+- Latin, Cyrillic, digits: the same whole word, case-insensitively.
+
+A phrase matches consecutive words of one field that no sentence or line break
+separates. NEAR/n: at most n words between the two sides, in either order, in one field.
+AND and NOT look at the whole article (title and text).
+
+Everything here is pure: strings in, matches out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis
+from alertbot.text.normalize import normalize_word
+from alertbot.text.tokenize import Token, is_arabic, tokenize
+from alertbot.watch.query import And, Near, Node, Not, Or, Phrase, parse_query
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A named query, as written in the config or sent with /watch."""
+
+    name: str
+    query: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a match is: `text == <field>[start:end]` in the original field."""
+
+    field: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class WatchMatch:
+    """A watch that matched an article, and every span that made it match."""
+
+    watch: str
+    spans: tuple[Span, ...]
+
+
+# A compiled query: phrases hold word ids instead of words.
+@dataclass(frozen=True)
+class _Words:
+    ids: tuple[int, ...]
+
+
+_Compiled = _Words | Near | And | Or | Not
+
+
+@dataclass(frozen=True)
+class CompiledWatch:
+    """A watch parsed and lemmatised once, ready to match many articles."""
+
+    watch: Watch
+    tree: _Compiled
+    word_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    field: int
+    first: int
+    last: int
+    parts: tuple[tuple[int, int], ...]
+
+
+@dataclass
+class _Field:
+    name: str
+    text: str
+    tokens: list[Token]
+    positions: dict[int, list[int]]
+    ids: list[frozenset[int]]
+
+
+_EMPTY: frozenset[int] = frozenset()
+
+
+class Matcher:
+    """Compiled watches and the per-word-form cache that makes matching fast."""
+
+    def __init__(self, watches: Iterable[Watch], lemmatizer: Lemmatizer, cache_size: int = 200_000):
+        self._lemmatizer = lemmatizer
+        self._words: list[QueryWordAnalysis | str] = []
+        self._word_index: dict[str, int] = {}
+        self._by_lemma: dict[str, set[int]] = {}
+        self._by_stem: dict[str, set[int]] = {}
+        self._names_by_stem: dict[str, set[int]] = {}
+        self._by_norm: dict[str, set[int]] = {}
+        self._cache: dict[str, frozenset[int]] = {}
+        self._cache_size = cache_size
+        self.watches: list[CompiledWatch] = [self._compile(w) for w in watches]
+
+    # -- compiling ---------------------------------------------------------------------
+
+    def _compile(self, watch: Watch) -> CompiledWatch:
+        tree = self._compile_node(parse_query(watch.query))
+        return CompiledWatch(watch, tree, frozenset(_ids_in(tree)))
+
+    def _compile_node(self, node: Node) -> _Compiled:
+        if isinstance(node, Phrase):
+            return _Words(tuple(self._word_id(w) for w in node.words))
+        if isinstance(node, Near):
+            return Near(self._compile_node(node.left), self._compile_node(node.right), node.distance, node.column)
+        if isinstance(node, Not):
+            return Not(self._compile_node(node.part), node.column)
+        parts = tuple(self._compile_node(p) for p in node.parts)
+        return And(parts) if isinstance(node, And) else Or(parts)
+
+    def _word_id(self, word: str) -> int:
+        norm = normalize_word(word)
+        key = norm if not is_arabic(norm) else word
+        if key in self._word_index:
+            return self._word_index[key]
+        wid = len(self._words)
+        self._word_index[key] = wid
+        self._by_norm.setdefault(norm, set()).add(wid)
+        if is_arabic(norm):
+            analysis = self._lemmatizer.analyze_query_word(word)
+            self._words.append(analysis)
+            for lemma in analysis.lemmas:
+                self._by_lemma.setdefault(lemma, set()).add(wid)
+            self._by_stem.setdefault(analysis.stem, set()).add(wid)
+            if analysis.is_name:
+                self._names_by_stem.setdefault(analysis.stem, set()).add(wid)
+        else:
+            self._words.append(norm)
+        return wid
+
+    def understood(self, watch: CompiledWatch) -> list[tuple[str, list[str]]]:
+        """Each word of a watch with the lemmas it matches ([] for a name matched by its letters)."""
+        out = []
+        for wid in sorted(watch.word_ids):
+            word = self._words[wid]
+            if isinstance(word, QueryWordAnalysis):
+                out.append((word.word, self._lemmatizer.describe(word.lemmas)))
+            else:
+                out.append((word, []))
+        return out
+
+    # -- matching ----------------------------------------------------------------------
+
+    def _ids_for(self, token: Token) -> frozenset[int]:
+        cached = self._cache.get(token.surface)
+        if cached is not None:
+            return cached
+        ids = set(self._by_norm.get(token.norm, ()))
+        if token.arabic:
+            analysis = self._lemmatizer.analyze(token.surface)
+            for lemma in analysis.lemmas:
+                ids.update(self._by_lemma.get(lemma, ()))
+            stems = self._by_stem if not analysis.known else self._names_by_stem
+            for stem in analysis.stems:
+                ids.update(stems.get(stem, ()))
+        result = frozenset(ids) if ids else _EMPTY
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[token.surface] = result
+        return result
+
+    def _field(self, name: str, text: str) -> _Field:
+        tokens = tokenize(text)
+        ids = [self._ids_for(t) for t in tokens]
+        positions: dict[int, list[int]] = {}
+        for i, found in enumerate(ids):
+            for wid in found:
+                positions.setdefault(wid, []).append(i)
+        return _Field(name, text, tokens, positions, ids)
+
+    def match(self, fields: Sequence[tuple[str, str]]) -> list[WatchMatch]:
+        """The watches that match an article given as (field name, text) pairs, in order."""
+        doc = [self._field(name, text) for name, text in fields]
+        present = {wid for f in doc for wid in f.positions}
+        if not present:
+            return []
+        results = []
+        for compiled in self.watches:
+            if compiled.word_ids.isdisjoint(present):
+                continue
+            ok, occurrences = _evaluate(compiled.tree, doc)
+            if ok:
+                results.append(WatchMatch(compiled.watch.name, _spans(occurrences, doc)))
+        return results
+
+    def match_article(self, title: str | None, text: str) -> list[WatchMatch]:
+        """Match an article's title and text (the `alertbot match` fields)."""
+        fields = [("title", title)] if title else []
+        fields.append(("text", text))
+        return self.match(fields)
+
+
+def _ids_in(node: _Compiled) -> set[int]:
+    if isinstance(node, _Words):
+        return set(node.ids)
+    if isinstance(node, Near):
+        return _ids_in(node.left) | _ids_in(node.right)
+    if isinstance(node, Not):
+        return _ids_in(node.part)
+    return set().union(*(_ids_in(p) for p in node.parts))
+
+
+def _phrase_occurrences(ids: tuple[int, ...], doc: list[_Field]) -> list[_Occurrence]:
+    found = []
+    last = len(ids) - 1
+    for fi, field in enumerate(doc):
+        for start in field.positions.get(ids[0], ()):
+            end = start + last
+            if end >= len(field.ids):
+                continue
+            if all(
+                ids[j] in field.ids[start + j] and not field.tokens[start + j].breaks_before
+                for j in range(1, last + 1)
+            ):
+                found.append(_Occurrence(fi, start, end, ((start, end),)))
+    return found
+
+
+def _occurrences(node: _Compiled, doc: list[_Field]) -> list[_Occurrence]:
+    """Where a positional node (words, NEAR, OR of them) occurs."""
+    if isinstance(node, _Words):
+        return _phrase_occurrences(node.ids, doc)
+    if isinstance(node, Or):
+        return [occ for part in node.parts for occ in _occurrences(part, doc)]
+    assert isinstance(node, Near), node
+    left = _occurrences(node.left, doc)
+    right = _occurrences(node.right, doc) if left else []
+    found = []
+    for a in left:
+        for b in right:
+            if a.field != b.field:
+                continue
+            gap = b.first - a.last - 1 if b.first > a.last else a.first - b.last - 1
+            if 0 <= gap <= node.distance:
+                found.append(
+                    _Occurrence(a.field, min(a.first, b.first), max(a.last, b.last), a.parts + b.parts)
+                )
+    return found
+
+
+def _evaluate(node: _Compiled, doc: list[_Field]) -> tuple[bool, list[_Occurrence]]:
+    """Whether the node holds for the article, and the occurrences that make it hold."""
+    if isinstance(node, _Words | Near):
+        found = _occurrences(node, doc)
+        return bool(found), found
+    if isinstance(node, Not):
+        ok, _ = _evaluate(node.part, doc)
+        return not ok, []
+    if isinstance(node, And):
+        collected: list[_Occurrence] = []
+        for part in node.parts:
+            ok, found = _evaluate(part, doc)
+            if not ok:
+                return False, []
+            collected.extend(found)
+        return True, collected
+    collected = []
+    any_ok = False
+    for part in node.parts:
+        ok, found = _evaluate(part, doc)
+        if ok:
+            any_ok = True
+            collected.extend(found)
+    return any_ok, collected
+
+
+def _spans(occurrences: list[_Occurrence], doc: list[_Field]) -> tuple[Span, ...]:
+    seen = set()
+    for occ in occurrences:
+        for first, last in occ.parts:
+            seen.add((occ.field, first, last))
+    spans = []
+    for fi, first, last in sorted(seen):
+        field = doc[fi]
+        start, end = field.tokens[first].start, field.tokens[last].end
+        spans.append(Span(field.name, start, end, field.text[start:end]))
+    return tuple(spans)
