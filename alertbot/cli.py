@@ -43,15 +43,17 @@ def cli() -> None:
               help="TOML file of [[watch]] entries.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Use the [[watch]] entries of this alertbot config file.")
-@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"),
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"), default="-",
               help="JSON Lines of {id, title?, text}; - for stdin (the default).")
 @click.option("--text", help="Match this text instead of reading JSON Lines.")
-def match(watchlist: Path | None, config_file: Path | None, input_file: IO[str] | None,
-          text: str | None) -> None:
+@click.pass_context
+def match(ctx: click.Context, watchlist: Path | None, config_file: Path | None,
+          input_file: IO[str], text: str | None) -> None:
     """Match watches against articles, offline: one JSON line out per line in."""
     if (watchlist is None) == (config_file is None):
         raise click.UsageError("give exactly one of --watchlist FILE or --config PATH")
-    if text is not None and input_file is not None:
+    input_given = ctx.get_parameter_source("input_file") is not click.core.ParameterSource.DEFAULT
+    if text is not None and input_given:
         raise click.UsageError("give --input or --text, not both")
     try:
         watches = load_watchlist(watchlist) if watchlist else load_config(config_file).watches
@@ -62,10 +64,9 @@ def match(watchlist: Path | None, config_file: Path | None, input_file: IO[str] 
     if text is not None:
         _write(out, "text", matcher.match_article(None, text))
         return
-    source = input_file or click.get_text_stream("stdin", encoding="utf-8")
-    name = getattr(source, "name", "-")
+    name = getattr(input_file, "name", "-")
     bad = 0
-    for lineno, item in _read_items(source):
+    for lineno, item in _read_items(input_file):
         if isinstance(item, str):
             bad += 1
             click.echo(f"alertbot match: {name}:{lineno}: {item}; line skipped", err=True)
@@ -93,8 +94,18 @@ def _read_items(source: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
             yield lineno, "\"text\" must be a string"
         elif item.get("title") is not None and not isinstance(item["title"], str):
             yield lineno, "\"title\" must be a string or null"
+        elif not all(_encodable(item.get(k) or "") for k in ("id", "title", "text")):
+            yield lineno, "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
         else:
             yield lineno, item
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _write(out: IO[str], item_id: str, matches: list[WatchMatch]) -> None:

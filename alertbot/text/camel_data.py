@@ -77,13 +77,25 @@ def install(data: CamelData) -> CamelData:
     # camel-tools reads CAMELTOOLS_DATA when its data module is first imported.
     os.environ["CAMELTOOLS_DATA"] = str(data.root)
     try:
-        import requests
-        from camel_tools.data import CATALOGUE, CatalogueError, DownloaderError
+        # Importing camel_tools.data downloads the catalogue when it is missing, so its own
+        # error types (DownloaderError, CatalogueError) cannot be imported before this.
+        from camel_tools.data import CATALOGUE
 
         CATALOGUE.download_package(PACKAGE_NAME, print_status=True)
-    except (OSError, requests.RequestException, CatalogueError, DownloaderError) as exc:
+    except Exception as exc:
+        if not _is_download_failure(exc):
+            raise
         raise CamelDataError(
             f"could not download the camel-tools morphology database into {data.root} "
             f"({type(exc).__name__}: {exc}). {_HOW_TO}"
         ) from exc
     return require_installed(data)
+
+
+def _is_download_failure(exc: BaseException) -> bool:
+    import requests
+
+    return isinstance(exc, OSError | requests.RequestException) or (
+        type(exc).__module__.startswith("camel_tools.data")
+        and type(exc).__name__ in ("DownloaderError", "CatalogueError")
+    )

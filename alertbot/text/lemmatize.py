@@ -6,18 +6,30 @@ read as a spelling variant, "her Egypt". Taking the union of all their lemmas ma
 watch on قطار fire on every mention of Qatar. So the readings are pruned, the same way for
 every word, with what the database says about them:
 
+- Diacritics the text does carry are used: "مُصر" (with a damma) is مُصِرّ, insistent, not
+  مِصْر, Egypt; "روسياً" (with tanween) is the adjective Russian, not روسيا.
 - Readings the analyzer had to invent from a spelling variant (`source == "spvar"`) count
-  only when the word has no reading as written: "اطلاق" is إطلاق, but "مصرة" is not مصر.
+  when they differ from the word only by the hamza on an alef or by ي written for final ى,
+  as many outlets write ("اطلاق" is إطلاق, "المبني" can be المبنى), or when the word has no
+  reading as written; not for ه/ة: "مصره" is not "his Egypt" but مُصِرّة.
+- A proper noun with a possessive ("her Gaza") is dropped, and so is "my X" when the word
+  has a reading without an enclitic: "إسرائيلي" is Israeli, not "my Israel"; "ناري" is
+  fiery, not "my fire".
 - Among the rest, readings whose lemma is much less likely than the best one
   (`pos_lex_logprob` more than `TEXT_MARGIN` below it) are dropped.
+
+A lemma's identity is the database's lex with its diacritics (they tell مِصْر, Egypt,
+from مُصِرّ, insistent), its kind (proper noun, other noun or adjective, verb: حماس the
+movement is not الحماس, enthusiasm) and, for proper nouns, whether the article is on it:
+"السورية" can be read as the name سوريا with an article, but it is the adjective Syrian,
+while "بالقاهرة" is the same name as "القاهرة".
 
 A word of a query is read as a citation form: the readings whose lemma is the word itself
 (مصر → مِصْر, not the adjective مُصِرّ), else the readings without clitics (مفاوضات →
 مُفاوَضَة). A query word with no such reading (an unknown name such as ناريشكين or الضبعة)
-is matched by its surface alone, through the clitic-stripped stems of the text's words.
-
-Lemmas keep the database's diacritics: they are what tells مِصْر (Egypt) from مُصِرّ
-(insistent), which normalisation would merge.
+is matched by its surface alone, through the clitic-stripped stems of the text's words. An
+article typed on such a name is part of it: الضبعة matches بالضبعة and للضبعة, not وضبعة
+(a Yemeni mountain); a name typed without one matches both.
 """
 
 from __future__ import annotations
@@ -37,6 +49,7 @@ QUERY_MARGIN = 0.5
 _UNKNOWN_LOGPROB = -99.0
 
 _NO_CLITIC = frozenset({"0", "na", None})
+_LIGHT_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي"})
 _ARTICLE = "ال"
 _CONJUNCTIONS = ("", "و", "ف")
 _PREPOSITIONS = ("", "ب", "ك", "ل")
@@ -65,7 +78,7 @@ class QueryWordAnalysis:
     word: str
     norm: str
     lemmas: frozenset[str]
-    # The normalised word without its article: what its stem rule compares.
+    # The normalised word as typed: what the stem rule compares with the text's stems.
     stem: str
 
     @property
@@ -75,20 +88,18 @@ class QueryWordAnalysis:
 
 
 def analyzer_form(word: str) -> str:
-    """The form of `word` handed to camel-tools: no diacritics, tatweel or controls."""
+    """The form of `word` handed to camel-tools: diacritics kept, no tatweel or controls."""
     out = []
     for ch in word:
+        if is_mark(ch) and ch != "\u0640":
+            out.append(ch)
+            continue
         folded = fold_char(ch)
         if not folded:
             continue
         # Keep hamza, ta marbuta and alef maqsura as written: the analyzer uses them.
         out.append(ch if ch in "أإآٱةى" else unicodedata.normalize("NFKC", ch))
     return "".join(out).replace("ٱ", "ا").replace("ی", "ي").replace("ک", "ك")
-
-
-def lemma_key(lex: str) -> str:
-    """The identity of a lemma: the database's lex, diacritics kept, alef wasla unified."""
-    return unicodedata.normalize("NFC", lex).replace("ٱ", "ا")
 
 
 def lemma_display(lex: str) -> str:
@@ -104,10 +115,11 @@ def strip_article(norm: str) -> str:
 
 
 def clitic_stems(norm: str) -> frozenset[str]:
-    """Every reading of a normalised word with its proclitics (و ف ب ك ل ال لل) removed.
+    """Every reading of a normalised word with its proclitics (و ف ب ك ل, ل+ال) removed.
 
-    The forms have no article, so "وبالضبعه" gives {"وبالضبعه", "بالضبعه", "الضبعه" → "ضبعه"}
-    among others; a stem is kept only if at least two letters are left.
+    Each stem comes with and without its article: "وبالضبعه" gives "بالضبعه", "الضبعه" and
+    "ضبعه" among others; "للضبعه" gives "الضبعه" (ل + ال is written لل). A stem keeps at
+    least two letters.
     """
     stems = set()
     for conj in _CONJUNCTIONS:
@@ -115,22 +127,74 @@ def clitic_stems(norm: str) -> frozenset[str]:
             continue
         rest = norm[len(conj) :]
         for prep in _PREPOSITIONS:
-            if not rest.startswith(prep):
-                continue
-            base = rest[len(prep) :]
-            if len(base) >= 2:
-                stems.add(strip_article(base))
+            if rest.startswith(prep) and len(base := rest[len(prep) :]) >= 2:
+                stems.update((base, strip_article(base)))
         if rest.startswith("لل") and len(rest) >= 4:
-            # ل + ال is written لل: "للضبعه" is ل + الضبعه.
-            stems.add(rest[2:])
+            stems.update((_ARTICLE + rest[2:], rest[2:]))
     return frozenset(stems)
 
 
-def _readings(analyses: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The readings worth considering: as written if any, else as spelling variants."""
+def _light(word: str) -> str:
+    """Fold only the variants outlets use interchangeably: alef hamza forms, final ى/ي."""
+    return word.translate(_LIGHT_FOLD)
+
+
+def _letters_with_marks(word: str) -> list[tuple[str, frozenset[str]]]:
+    """Each letter of `word` with the diacritics on it (fathatan on a final alef moves back)."""
+    out: list[tuple[str, set[str]]] = []
+    for ch in word:
+        if is_mark(ch):
+            if out and ch != "\u0640":
+                out[-1][1].add(ch)
+        else:
+            out.append((ch, set()))
+    if len(out) >= 2 and out[-1][0] == "ا" and out[-1][1]:
+        out[-2][1].update(out[-1][1])
+        out[-1][1].clear()
+    return [(letter, frozenset(marks)) for letter, marks in out]
+
+
+def _agrees(written: list[tuple[str, frozenset[str]]], diac: str) -> bool:
+    """True when every diacritic written in the text is also in the reading's diacritics."""
+    reading = _letters_with_marks(diac)
+    if [_light(c) for c, _ in reading] != [_light(c) for c, _ in written]:
+        return True  # a spelling variant: letters do not align, nothing to compare
+    return all(marks <= theirs for (_, marks), (_, theirs) in zip(written, reading, strict=True))
+
+
+def _readings(analyses: Iterable[Mapping[str, Any]], written: str = "") -> list[Mapping[str, Any]]:
+    """The readings worth considering (see the module docstring)."""
     lexical = [a for a in analyses if a.get("source") != "backoff"]
-    as_written = [a for a in lexical if a.get("source") != "spvar"]
-    return as_written or lexical
+    if written and any(is_mark(ch) and ch != "\u0640" for ch in written):
+        letters = _letters_with_marks(written)
+        lexical = [a for a in lexical if _agrees(letters, a.get("diac", ""))]
+    plain = _light("".join(ch for ch in written if not is_mark(ch)))
+    as_written = [
+        a for a in lexical
+        if a.get("source") != "spvar" or _light(_undiacritised(a.get("diac", ""))) == plain
+    ]
+    readings = [
+        r for r in (as_written or lexical)
+        if not (r.get("pos") == "noun_prop" and r.get("enc0") not in _NO_CLITIC)
+    ]
+    if any(r.get("enc0") in _NO_CLITIC for r in readings):
+        readings = [r for r in readings if r.get("enc0") != "1s_poss"]
+    return readings
+
+
+def lemma_key(reading: Mapping[str, Any]) -> str:
+    """The identity of a reading's lemma: lex with diacritics, kind, and for names, article."""
+    lex = unicodedata.normalize("NFC", reading["lex"]).replace("ٱ", "ا")
+    pos = reading.get("pos")
+    if pos == "noun_prop":
+        return f"{lex}#name" + ("+al" if reading.get("prc0") == "Al_det" else "")
+    return f"{lex}#verb" if pos == "verb" else f"{lex}#nominal"
+
+
+
+
+def _undiacritised(word: str) -> str:
+    return "".join(ch for ch in word if not is_mark(ch))
 
 
 def _logprob(reading: Mapping[str, Any]) -> float:
@@ -169,9 +233,9 @@ class Lemmatizer:
         cached = self._cache.get(form)
         if cached is not None:
             return cached
-        readings = _readings(self._analyzer.analyze(form))
+        readings = _readings(self._analyzer.analyze(form), form)
         result = WordAnalysis(
-            lemmas=frozenset(lemma_key(r["lex"]) for r in _likely(readings, TEXT_MARGIN)),
+            lemmas=frozenset(lemma_key(r) for r in _likely(readings, TEXT_MARGIN)),
             stems=clitic_stems(normalize_word(form)),
             known=bool(readings),
         )
@@ -186,20 +250,20 @@ class Lemmatizer:
         """How a watch query word is understood: its citation lemmas, or a bare name."""
         form = analyzer_form(word)
         norm = normalize_word(form)
-        stem = strip_article(norm)
-        readings = [r for r in _readings(self._analyzer.analyze(form)) if _clitic_free(r)]
-        citation = [r for r in readings if strip_article(normalize_word(lemma_display(r["lex"]))) == stem]
+        readings = [r for r in _readings(self._analyzer.analyze(form), form) if _clitic_free(r)]
+        bare = strip_article(norm)
+        citation = [r for r in readings if strip_article(normalize_word(lemma_display(r["lex"]))) == bare]
         chosen = _likely(citation or readings, QUERY_MARGIN)
         return QueryWordAnalysis(
             word=word,
             norm=norm,
-            lemmas=frozenset(lemma_key(r["lex"]) for r in chosen),
-            stem=stem,
+            lemmas=frozenset(lemma_key(r) for r in chosen),
+            stem=norm,
         )
 
     def describe(self, lemmas: Iterable[str]) -> list[str]:
         """Lemmas as a user reads them (for explaining how a query was understood)."""
-        return sorted({lemma_display(lemma) for lemma in lemmas})
+        return sorted({lemma_display(lemma.partition("#")[0]) for lemma in lemmas})
 
 
 def load_lemmatizer(database: str, cache_size: int = 200_000) -> Lemmatizer:

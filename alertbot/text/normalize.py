@@ -64,6 +64,9 @@ def fold_char(ch: str) -> str:
         return ch.lower()
     out = unicodedata.normalize("NFKC", ch)
     if out != ch:
+        if " " in out and any(c in _MARKS for c in out):
+            # Isolated presentation forms of harakat decompose to a space and the mark.
+            out = out.replace(" ", "")
         # NFKC can yield characters that fold further (presentation forms of أ, digits...).
         return "".join(fold_char(c) if c != ch else c.casefold() for c in out)
     return ch.casefold()
@@ -72,6 +75,11 @@ def fold_char(ch: str) -> str:
 def is_mark(ch: str) -> bool:
     """True for the diacritics and tatweel that normalisation drops from inside words."""
     return ch in _MARKS
+
+
+def has_harakat(word: str) -> bool:
+    """True when `word` carries diacritics (tatweel does not count)."""
+    return any(ch in _MARKS and ch != "\u0640" for ch in word)
 
 
 def is_control(ch: str) -> bool:

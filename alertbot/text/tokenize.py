@@ -16,11 +16,19 @@ _JOINERS = (
     "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
     "\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c"
 )
-_WORD_RE = re.compile(rf"[^\W_](?:[^\W_]|[{_JOINERS}])*")
+_ARABIC_LETTERS = "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufd3d\ufd40-\ufdff\ufe70-\ufefc"
+# A word is a run of Arabic letters, or a run of other letters and digits: "اتفاق2015" is
+# two words. Latin combining accents stay inside the second kind.
+_WORD_RE = re.compile(
+    rf"[{_ARABIC_LETTERS}](?:[{_ARABIC_LETTERS}{_JOINERS}])*"
+    rf"|[^\W_{_ARABIC_LETTERS}](?:[^\W_{_ARABIC_LETTERS}]|[\u0300-\u036f{_JOINERS}])*"
+)
 _TRAILING_CONTROLS = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff\u061c"
 # Between two words, these end a sentence or a line: phrases do not run across them.
-_BREAK_RE = re.compile(r"[\n\r!?؟؛…]|\.(?=\s)")
-_ARABIC_RE = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc]")
+# A full stop counts when a space follows it (after any closing quote or bracket), unless
+# it ends a one-letter Latin word: "U.S. envoy" and "E. Naryshkin" run on.
+_BREAK_RE = re.compile(r"[\n\r!?؟؛…]|\.[\"'»”’)\]]*\s")
+_ARABIC_RE = re.compile(f"[{_ARABIC_LETTERS}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +57,20 @@ def tokenize(text: str) -> list[Token]:
         norm = normalize_word(surface)
         if not norm:
             continue
-        breaks = bool(tokens) and _BREAK_RE.search(text, prev_end, start) is not None
+        breaks = bool(tokens) and _breaks(text, prev_end, start, tokens[-1])
         tokens.append(
             Token(start, end, surface, norm, _ARABIC_RE.search(norm) is not None, breaks)
         )
         prev_end = end
     return tokens
+
+
+def _breaks(text: str, gap_start: int, gap_end: int, previous: Token) -> bool:
+    m = _BREAK_RE.search(text, gap_start, gap_end)
+    if m is None:
+        return False
+    initial = m.group()[0] == "." and len(previous.surface) == 1 and not previous.arabic
+    return not initial or _BREAK_RE.search(text, m.end(), gap_end) is not None
 
 
 def is_arabic(word: str) -> bool:

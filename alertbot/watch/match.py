@@ -5,8 +5,9 @@ When a query word matches a word of the text:
 - Arabic: they share a lemma (the query word read as a citation form, the text's word
   with its plausible readings: see `alertbot.text.lemmatize`); or the query word is a name
   the database does not know, or the text's word is unknown to it, and the text's word
-  with its proclitics removed is the query word (و+ناريشكين, ب+الضبعة); or both are the
-  same word once normalised.
+  with its proclitics removed is the query word (و+ناريشكين, ب+الضبعة); or the text's word
+  is spelled as the query word and carries no diacritics to say it is another word:
+  "مُصر" (with a damma: insistent) is not the watch مصر.
 - Latin, Cyrillic, digits: the same whole word, case-insensitively.
 
 A phrase matches consecutive words of one field that no sentence or line break
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis
-from alertbot.text.normalize import normalize_word
+from alertbot.text.normalize import has_harakat, normalize_word
 from alertbot.text.tokenize import Token, is_arabic, tokenize
 from alertbot.watch.query import And, Near, Node, Not, Or, Phrase, parse_query
 
@@ -102,6 +103,7 @@ class Matcher:
         self._by_stem: dict[str, set[int]] = {}
         self._names_by_stem: dict[str, set[int]] = {}
         self._by_norm: dict[str, set[int]] = {}
+        self._arabic_by_norm: dict[str, set[int]] = {}
         self._cache: dict[str, frozenset[int]] = {}
         self._cache_size = cache_size
         self.watches: list[CompiledWatch] = [self._compile(w) for w in watches]
@@ -129,16 +131,17 @@ class Matcher:
             return self._word_index[key]
         wid = len(self._words)
         self._word_index[key] = wid
-        self._by_norm.setdefault(norm, set()).add(wid)
         if is_arabic(norm):
             analysis = self._lemmatizer.analyze_query_word(word)
             self._words.append(analysis)
             for lemma in analysis.lemmas:
                 self._by_lemma.setdefault(lemma, set()).add(wid)
             self._by_stem.setdefault(analysis.stem, set()).add(wid)
+            self._arabic_by_norm.setdefault(norm, set()).add(wid)
             if analysis.is_name:
                 self._names_by_stem.setdefault(analysis.stem, set()).add(wid)
         else:
+            self._by_norm.setdefault(norm, set()).add(wid)
             self._words.append(norm)
         return wid
 
@@ -159,8 +162,12 @@ class Matcher:
         cached = self._cache.get(token.surface)
         if cached is not None:
             return cached
-        ids = set(self._by_norm.get(token.norm, ()))
-        if token.arabic:
+        ids: set[int] = set()
+        if not token.arabic:
+            ids.update(self._by_norm.get(token.norm, ()))
+        else:
+            if not has_harakat(token.surface):
+                ids.update(self._arabic_by_norm.get(token.norm, ()))
             analysis = self._lemmatizer.analyze(token.surface)
             for lemma in analysis.lemmas:
                 ids.update(self._by_lemma.get(lemma, ()))

@@ -1,0 +1,51 @@
+"""Shared fixtures: the real camel-tools database, and matchers built on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from alertbot.errors import CamelDataError
+from alertbot.text import camel_data
+from alertbot.text.lemmatize import Lemmatizer, load_lemmatizer
+from alertbot.watch.match import Matcher, Watch
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def lemmatizer() -> Lemmatizer:
+    """The analyzer over the real calima-msa-r13 database (never downloaded in tests)."""
+    try:
+        data = camel_data.require_installed(camel_data.camel_data_dir())
+    except CamelDataError as exc:
+        pytest.fail(
+            f"{exc}\nIn development: export CAMELTOOLS_DATA=\"$(cd ../shared/camel-data && pwd)\"",
+            pytrace=False,
+        )
+    return load_lemmatizer(str(data.database))
+
+
+@pytest.fixture(scope="session")
+def make_matcher(lemmatizer: Lemmatizer) -> Callable[..., Matcher]:
+    """Build a Matcher from `name=query` keyword arguments or (name, query) pairs."""
+
+    def build(*pairs: tuple[str, str], **named: str) -> Matcher:
+        watches = [Watch(n, q) for n, q in pairs] + [Watch(n, q) for n, q in named.items()]
+        return Matcher(watches, lemmatizer)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def seed_articles() -> dict[str, tuple[str, str]]:
+    """The two seed articles as {file name: (title, text)}."""
+    out = {}
+    for path in sorted((SHARED / "fixtures" / "seed-articles").glob("*.txt")):
+        title, _, text = path.read_text(encoding="utf-8").partition("\n")
+        out[path.name] = (title, text)
+    return out
