@@ -39,16 +39,33 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--watchlist", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML file of [[watch]] entries.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Use the [[watch]] entries of this alertbot config file.")
-@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"), default="-",
-              help="JSON Lines of {id, title?, text}; - for stdin (the default).")
+@click.option(
+    "--watchlist",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file of [[watch]] entries.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Use the [[watch]] entries of this alertbot config file.",
+)
+@click.option(
+    "--input",
+    "input_file",
+    type=click.File("r", encoding="utf-8"),
+    default="-",
+    help="JSON Lines of {id, title?, text}; - for stdin (the default).",
+)
 @click.option("--text", help="Match this text instead of reading JSON Lines.")
 @click.pass_context
-def match(ctx: click.Context, watchlist: Path | None, config_file: Path | None,
-          input_file: IO[str], text: str | None) -> None:
+def match(
+    ctx: click.Context,
+    watchlist: Path | None,
+    config_file: Path | None,
+    input_file: IO[str],
+    text: str | None,
+) -> None:
     """Match watches against articles, offline: one JSON line out per line in."""
     if (watchlist is None) == (config_file is None):
         raise click.UsageError("give exactly one of --watchlist FILE or --config PATH")
@@ -89,11 +106,11 @@ def _read_items(source: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
         if not isinstance(item, dict):
             yield lineno, f"expected a JSON object, got {type(item).__name__}"
         elif not isinstance(item.get("id"), str):
-            yield lineno, "\"id\" must be a string"
+            yield lineno, '"id" must be a string'
         elif not isinstance(item.get("text"), str):
-            yield lineno, "\"text\" must be a string"
+            yield lineno, '"text" must be a string'
         elif item.get("title") is not None and not isinstance(item["title"], str):
-            yield lineno, "\"title\" must be a string or null"
+            yield lineno, '"title" must be a string or null'
         elif not all(_encodable(item.get(k) or "") for k in ("id", "title", "text")):
             yield lineno, "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
         else:
@@ -128,6 +145,3 @@ def _write(out: IO[str], item_id: str, matches: list[WatchMatch]) -> None:
 def main() -> None:
     """Entry point of the `alertbot` console script."""
     cli()
-
-
-

@@ -135,7 +135,7 @@ class _Table:
                 raise self.error(name, "is required")
             return default
         value = self.data.pop(name)
-        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
             raise self.error(name, f"expected {_kind_name(kind)}, got {_kind(value)}")
         if isinstance(value, str):
             value = self._expand(name, value)
@@ -157,7 +157,9 @@ class _Table:
         values = self.get(name, list, [])
         for i, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, int):
-                raise self.error(f"{name}[{i}]", f"expected an integer chat or user id, got {_kind(v)}")
+                raise self.error(
+                    f"{name}[{i}]", f"expected an integer chat or user id, got {_kind(v)}"
+                )
         return tuple(values)
 
     def str_list(self, name: str) -> tuple[str, ...]:
@@ -175,7 +177,8 @@ class _Table:
     def array_of_tables(self, name: str) -> list[_Table]:
         values = self.get(name, list, [])
         return [
-            _Table(v, f"{self._at(name)}[{i}]", self.path, self.environ) for i, v in enumerate(values)
+            _Table(v, f"{self._at(name)}[{i}]", self.path, self.environ)
+            for i, v in enumerate(values)
         ]
 
     def done(self) -> None:
@@ -187,12 +190,20 @@ class _Table:
 
 
 def _kind(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 def _kind_name(kind: type) -> str:
-    return {bool: "a boolean", int: "an integer", str: "a string", list: "an array"}.get(kind, kind.__name__)
+    return {bool: "a boolean", int: "an integer", str: "a string", list: "an array"}.get(
+        kind, kind.__name__
+    )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -215,7 +226,9 @@ def _watches(root: _Table) -> tuple[Watch, ...]:
         query = entry.text("query")
         entry.done()
         if name.casefold() in names:
-            raise entry.error("name", f"duplicate watch name {name!r} (also {names[name.casefold()]})")
+            raise entry.error(
+                "name", f"duplicate watch name {name!r} (also {names[name.casefold()]})"
+            )
         names[name.casefold()] = entry.key
         try:
             parse_query(query)
@@ -276,7 +289,9 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     if (t := root.table("email")) is not None:
         security = t.text("security", "starttls")
         if security not in SECURITY_MODES:
-            raise t.error("security", f"must be one of {', '.join(SECURITY_MODES)}, not {security!r}")
+            raise t.error(
+                "security", f"must be one of {', '.join(SECURITY_MODES)}, not {security!r}"
+            )
         recap_at = t.text("recap_at", "08:00")
         if not _TIME_RE.match(recap_at):
             raise t.error("recap_at", f"expected a local time as HH:MM, got {recap_at!r}")

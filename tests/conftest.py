@@ -24,7 +24,7 @@ def lemmatizer() -> Lemmatizer:
         data = camel_data.require_installed(camel_data.camel_data_dir())
     except CamelDataError as exc:
         pytest.fail(
-            f"{exc}\nIn development: export CAMELTOOLS_DATA=\"$(cd ../shared/camel-data && pwd)\"",
+            f'{exc}\nIn development: export CAMELTOOLS_DATA="$(cd ../shared/camel-data && pwd)"',
             pytrace=False,
         )
     return load_lemmatizer(str(data.database))

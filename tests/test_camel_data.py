@@ -67,8 +67,10 @@ def test_failed_download_exits_with_one_clear_message(tmp_path):
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "all_proxy")}
     env |= {
         "CAMELTOOLS_DATA": str(empty),
-        "HTTPS_PROXY": DEAD_PROXY, "HTTP_PROXY": DEAD_PROXY,
-        "https_proxy": DEAD_PROXY, "http_proxy": DEAD_PROXY,
+        "HTTPS_PROXY": DEAD_PROXY,
+        "HTTP_PROXY": DEAD_PROXY,
+        "https_proxy": DEAD_PROXY,
+        "http_proxy": DEAD_PROXY,
     }
     proc = subprocess.run(
         [sys.executable, "-m", "alertbot", "match", "--text", "x", "--watchlist", str(watchlist)],

@@ -90,9 +90,12 @@ def test_output_record_shape(run, watchlist):
         {
             "id": "weather",
             "matches": [
-                {"watch": "Dabaa", "spans": [
-                    {"field": "text", "start": 5, "end": 11, "text": "الضبعة"},
-                ]},
+                {
+                    "watch": "Dabaa",
+                    "spans": [
+                        {"field": "text", "start": 5, "end": 11, "text": "الضبعة"},
+                    ],
+                },
             ],
         }
     ]
@@ -151,8 +154,10 @@ def test_text_option(run, watchlist):
     assert result.exit_code == 0, result.stderr
     [record] = records(result.stdout)
     assert record["matches"] == [
-        {"watch": "Naryshkin", "spans": [{"field": "text", "start": 6, "end": 14,
-                                          "text": "ناريشكين"}]},
+        {
+            "watch": "Naryshkin",
+            "spans": [{"field": "text", "start": 6, "end": 14, "text": "ناريشكين"}],
+        },
     ]
 
 
@@ -161,7 +166,9 @@ def test_watches_from_the_default_config(run):
     assert result.exit_code == 0, result.stderr
     [record] = records(result.stdout)
     assert {m["watch"] for m in record["matches"]} == {
-        "Naryshkin", "El-Dabaa nuclear plant", "Gaza ceasefire",
+        "Naryshkin",
+        "El-Dabaa nuclear plant",
+        "Gaza ceasefire",
     }
     assert_spans_point_into(record, ARTICLE)
     ceasefire = next(m for m in record["matches"] if m["watch"] == "Gaza ceasefire")
@@ -185,8 +192,10 @@ def test_input_and_text_together_is_a_usage_error(run, watchlist, tmp_path):
 
 def test_bad_query_in_watchlist_exits_2_with_the_key_path(run, tmp_path):
     path = tmp_path / "watches.toml"
-    path.write_text('[[watch]]\nname = "a"\nquery = "غزة"\n'
-                    '[[watch]]\nname = "b"\nquery = "غزة OR"\n', encoding="utf-8")
+    path.write_text(
+        '[[watch]]\nname = "a"\nquery = "غزة"\n[[watch]]\nname = "b"\nquery = "غزة OR"\n',
+        encoding="utf-8",
+    )
     result = run("--watchlist", str(path), "--text", "غزة")
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -214,8 +223,16 @@ def test_python_m_alertbot_match_in_a_real_process():
         pytest.fail(str(exc), pytrace=False)
     text = "استقبل السيسي ناريشكين في القاهرة"
     proc = subprocess.run(
-        [sys.executable, "-m", "alertbot", "match", "--config", "config/alertbot.toml",
-         "--text", text],
+        [
+            sys.executable,
+            "-m",
+            "alertbot",
+            "match",
+            "--config",
+            "config/alertbot.toml",
+            "--text",
+            text,
+        ],
         cwd=ROOT,
         env={**os.environ, "CAMELTOOLS_DATA": str(data.root)},
         capture_output=True,
@@ -225,7 +242,12 @@ def test_python_m_alertbot_match_in_a_real_process():
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {
         "id": "text",
-        "matches": [{"watch": "Naryshkin", "spans": [
-            {"field": "text", "start": 14, "end": 22, "text": "ناريشكين"},
-        ]}],
+        "matches": [
+            {
+                "watch": "Naryshkin",
+                "spans": [
+                    {"field": "text", "start": 14, "end": 22, "text": "ناريشكين"},
+                ],
+            }
+        ],
     }

@@ -37,10 +37,15 @@ def config_error(path: Path, environ: dict[str, str] | None = None) -> ConfigErr
 def test_default_config_loads():
     config = load_config(DEFAULT, environ={})
     assert [w.name for w in config.watches] == [
-        "Naryshkin", "El-Dabaa nuclear plant", "Gaza ceasefire",
+        "Naryshkin",
+        "El-Dabaa nuclear plant",
+        "Gaza ceasefire",
     ]
     assert [s.name for s in config.sources] == [
-        "BBC Arabic", "France 24 Arabic", "RT Arabic", "DW Arabic",
+        "BBC Arabic",
+        "France 24 Arabic",
+        "RT Arabic",
+        "DW Arabic",
     ]
     assert all(s.url.startswith("https://") and s.type == "feed" for s in config.sources)
     assert config.timezone.key == "Africa/Cairo"
@@ -83,8 +88,12 @@ def test_variables_expand_from_the_environ_argument(write):
     )
     config = load_config(
         path,
-        environ={"TOK": "t0k", "SMTP_HOST": "smtp.example.org", "SMTP_PASSWORD": "pw",
-                 "DESK": "desk@example.org"},
+        environ={
+            "TOK": "t0k",
+            "SMTP_HOST": "smtp.example.org",
+            "SMTP_PASSWORD": "pw",
+            "DESK": "desk@example.org",
+        },
     )
     assert config.telegram.token == "t0k"
     assert config.telegram.admins == (42,)

@@ -40,8 +40,25 @@ def test_diacritics_and_tatweel_are_dropped(text, expected):
 
 @pytest.mark.parametrize(
     "control",
-    ["\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
-     "\u2066", "\u2067", "\u2068", "\u2069", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"],
+    [
+        "\u200e",
+        "\u200f",
+        "\u061c",
+        "\u202a",
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200b",
+        "\u200c",
+        "\u200d",
+        "\u2060",
+        "\ufeff",
+    ],
 )
 def test_bidi_and_zero_width_controls_are_dropped(control):
     assert is_control(control)

@@ -45,8 +45,14 @@ def test_not_after_and():
 
 
 def test_a_not_b_is_a_and_not_b():
-    assert shape(parse_query("A NOT B")) == shape(parse_query("A AND NOT B")) == (
-        "AND", "A", ("NOT", "B"),
+    assert (
+        shape(parse_query("A NOT B"))
+        == shape(parse_query("A AND NOT B"))
+        == (
+            "AND",
+            "A",
+            ("NOT", "B"),
+        )
     )
 
 
@@ -84,7 +90,10 @@ def test_precedence_near_not_and_or(query, expected):
 
 def test_arabic_latin_and_cyrillic_words():
     assert shape(parse_query("ناريشكين OR Naryshkin OR Нарышкин")) == (
-        "OR", "ناريشكين", "Naryshkin", "Нарышкин",
+        "OR",
+        "ناريشكين",
+        "Naryshkin",
+        "Нарышкин",
     )
 
 
@@ -102,14 +111,18 @@ def test_lower_case_operators_are_words():
 
 
 def test_the_default_config_queries_parse():
-    tree = parse_query(
-        '(الضبعة OR Dabaa OR Дабаа) NOT (مطار NEAR/2 الضبعة)'
-    )
+    tree = parse_query("(الضبعة OR Dabaa OR Дабаа) NOT (مطار NEAR/2 الضبعة)")
     assert shape(tree) == (
-        "AND", ("OR", "الضبعة", "Dabaa", "Дабаа"), ("NOT", ("NEAR", 2, "مطار", "الضبعة")),
+        "AND",
+        ("OR", "الضبعة", "Dabaa", "Дабаа"),
+        ("NOT", ("NEAR", 2, "مطار", "الضبعة")),
     )
     assert [p.words for p in phrases(tree)] == [
-        ("الضبعة",), ("Dabaa",), ("Дабаа",), ("مطار",), ("الضبعة",),
+        ("الضبعة",),
+        ("Dabaa",),
+        ("Дабаа",),
+        ("مطار",),
+        ("الضبعة",),
     ]
 
 
@@ -127,7 +140,7 @@ def test_the_default_config_queries_parse():
         ("", 1, "empty query"),
         ("   ", 1, "empty query"),
         ('""', 1, "empty phrase"),
-        ('A OR «  »', 6, "empty phrase"),
+        ("A OR «  »", 6, "empty phrase"),
         ("()", 1, "empty parentheses"),
         ("A AND", 6, "nothing after AND"),
         ("A OR  ", 5, "nothing after OR"),

@@ -170,11 +170,13 @@ def _readings(analyses: Iterable[Mapping[str, Any]], written: str = "") -> list[
         lexical = [a for a in lexical if _agrees(letters, a.get("diac", ""))]
     plain = _light("".join(ch for ch in written if not is_mark(ch)))
     as_written = [
-        a for a in lexical
+        a
+        for a in lexical
         if a.get("source") != "spvar" or _light(_undiacritised(a.get("diac", ""))) == plain
     ]
     readings = [
-        r for r in (as_written or lexical)
+        r
+        for r in (as_written or lexical)
         if not (r.get("pos") == "noun_prop" and r.get("enc0") not in _NO_CLITIC)
     ]
     if any(r.get("enc0") in _NO_CLITIC for r in readings):
@@ -189,8 +191,6 @@ def lemma_key(reading: Mapping[str, Any]) -> str:
     if pos == "noun_prop":
         return f"{lex}#name" + ("+al" if reading.get("prc0") == "Al_det" else "")
     return f"{lex}#verb" if pos == "verb" else f"{lex}#nominal"
-
-
 
 
 def _undiacritised(word: str) -> str:
@@ -213,10 +213,9 @@ def _likely(readings: list[Mapping[str, Any]], margin: float) -> list[Mapping[st
 
 
 def _clitic_free(reading: Mapping[str, Any]) -> bool:
-    return (
-        all(reading.get(f) in _NO_CLITIC for f in ("prc3", "prc2", "prc1", "enc0"))
-        and reading.get("prc0") in (_NO_CLITIC | {"Al_det"})
-    )
+    return all(
+        reading.get(f) in _NO_CLITIC for f in ("prc3", "prc2", "prc1", "enc0")
+    ) and reading.get("prc0") in (_NO_CLITIC | {"Al_det"})
 
 
 class Lemmatizer:
@@ -252,7 +251,9 @@ class Lemmatizer:
         norm = normalize_word(form)
         readings = [r for r in _readings(self._analyzer.analyze(form), form) if _clitic_free(r)]
         bare = strip_article(norm)
-        citation = [r for r in readings if strip_article(normalize_word(lemma_display(r["lex"]))) == bare]
+        citation = [
+            r for r in readings if strip_article(normalize_word(lemma_display(r["lex"]))) == bare
+        ]
         chosen = _likely(citation or readings, QUERY_MARGIN)
         return QueryWordAnalysis(
             word=word,

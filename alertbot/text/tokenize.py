@@ -16,14 +16,20 @@ _JOINERS = (
     "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
     "\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c"
 )
-_ARABIC_LETTERS = "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufd3d\ufd40-\ufdff\ufe70-\ufefc"
+_ARABIC_LETTERS = (
+    "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"
+    "\ufb50-\ufd3d\ufd40-\ufdff\ufe70-\ufefc"
+)
 # A word is a run of Arabic letters, or a run of other letters and digits: "اتفاق2015" is
 # two words. Latin combining accents stay inside the second kind.
 _WORD_RE = re.compile(
     rf"[{_ARABIC_LETTERS}](?:[{_ARABIC_LETTERS}{_JOINERS}])*"
     rf"|[^\W_{_ARABIC_LETTERS}](?:[^\W_{_ARABIC_LETTERS}]|[\u0300-\u036f{_JOINERS}])*"
 )
-_TRAILING_CONTROLS = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff\u061c"
+_TRAILING_CONTROLS = (
+    "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2066\u2067\u2068\u2069\ufeff\u061c"
+)
 # Between two words, these end a sentence or a line: phrases do not run across them.
 # A full stop counts when a space follows it (after any closing quote or bracket), unless
 # it ends a one-letter Latin word: "U.S. envoy" and "E. Naryshkin" run on.
@@ -58,9 +64,7 @@ def tokenize(text: str) -> list[Token]:
         if not norm:
             continue
         breaks = bool(tokens) and _breaks(text, prev_end, start, tokens[-1])
-        tokens.append(
-            Token(start, end, surface, norm, _ARABIC_RE.search(norm) is not None, breaks)
-        )
+        tokens.append(Token(start, end, surface, norm, _ARABIC_RE.search(norm) is not None, breaks))
         prev_end = end
     return tokens
 

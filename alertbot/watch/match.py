@@ -118,7 +118,12 @@ class Matcher:
         if isinstance(node, Phrase):
             return _Words(tuple(self._word_id(w) for w in node.words))
         if isinstance(node, Near):
-            return Near(self._compile_node(node.left), self._compile_node(node.right), node.distance, node.column)
+            return Near(
+                self._compile_node(node.left),
+                self._compile_node(node.right),
+                node.distance,
+                node.column,
+            )
         if isinstance(node, Not):
             return Not(self._compile_node(node.part), node.column)
         parts = tuple(self._compile_node(p) for p in node.parts)
@@ -146,7 +151,7 @@ class Matcher:
         return wid
 
     def understood(self, watch: CompiledWatch) -> list[tuple[str, list[str]]]:
-        """Each word of a watch with the lemmas it matches ([] for a name matched by its letters)."""
+        """Each word of a watch with the lemmas it matches ([] for a name, matched by letters)."""
         out = []
         for wid in sorted(watch.word_ids):
             word = self._words[wid]
@@ -254,7 +259,9 @@ def _occurrences(node: _Compiled, doc: list[_Field]) -> list[_Occurrence]:
             gap = b.first - a.last - 1 if b.first > a.last else a.first - b.last - 1
             if 0 <= gap <= node.distance:
                 found.append(
-                    _Occurrence(a.field, min(a.first, b.first), max(a.last, b.last), a.parts + b.parts)
+                    _Occurrence(
+                        a.field, min(a.first, b.first), max(a.last, b.last), a.parts + b.parts
+                    )
                 )
     return found
 

@@ -102,7 +102,12 @@ def _lex(query: str) -> list[_Lexeme]:
             i = j + 1
         else:
             j = i
-            while j < n and not query[j].isspace() and query[j] not in "()" and query[j] not in _QUOTES:
+            while (
+                j < n
+                and not query[j].isspace()
+                and query[j] not in "()"
+                and query[j] not in _QUOTES
+            ):
                 j += 1
             text = query[i:j]
             near = _NEAR_RE.match(text)
@@ -113,7 +118,9 @@ def _lex(query: str) -> list[_Lexeme]:
                     raise QuerySyntaxError("NEAR needs a distance in words, as in NEAR/5,", i + 1)
                 distance = int(near.group(1))
                 if distance > MAX_NEAR:
-                    raise QuerySyntaxError(f"NEAR/{distance} is too far (at most {MAX_NEAR})", i + 1)
+                    raise QuerySyntaxError(
+                        f"NEAR/{distance} is too far (at most {MAX_NEAR})", i + 1
+                    )
                 out.append(_Lexeme("NEAR", text, i + 1, distance))
             else:
                 out.append(_Lexeme("word", text, i + 1))
@@ -209,7 +216,9 @@ class _Parser:
             return self._phrase(words, lx.column)
         if after is None:
             raise QuerySyntaxError(f"nothing before {lx.text}", lx.column)
-        raise QuerySyntaxError(f"expected a word, a phrase or ( after {after.text}, found {self._show(lx)}", lx.column)
+        raise QuerySyntaxError(
+            f"expected a word, a phrase or ( after {after.text}, found {self._show(lx)}", lx.column
+        )
 
     def _phrase(self, lexemes: list[_Lexeme], column: int) -> Phrase:
         words: list[str] = []
