@@ -7,7 +7,6 @@ match and those it must not (tests/fixtures/gold-forms.toml says how they were j
 import tomllib
 
 import pytest
-
 from conftest import FIXTURES
 
 GOLD = tomllib.loads((FIXTURES / "gold-forms.toml").read_text(encoding="utf-8"))["term"]
@@ -16,7 +15,8 @@ GOLD = tomllib.loads((FIXTURES / "gold-forms.toml").read_text(encoding="utf-8"))
 @pytest.mark.parametrize("term", GOLD, ids=[t["word"] for t in GOLD])
 def test_matcher_agrees_with_hand_judged_spellings(make_matcher, term):
     matcher = make_matcher(w=term["word"])
-    matched = {form for form in term["match"] + term["no_match"] if matcher.match_article(None, form)}
+    forms = term["match"] + term["no_match"]
+    matched = {form for form in forms if matcher.match_article(None, form)}
     missed = [form for form in term["match"] if form not in matched]
     wrong = [form for form in term["no_match"] if form in matched]
     assert (missed, wrong) == ([], []), f"missed {missed}, wrongly matched {wrong}"
