@@ -34,6 +34,7 @@ article typed on such a name is part of it: الضبعة matches بالضبعة 
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -42,8 +43,8 @@ from typing import Any, Protocol
 from alertbot.text.normalize import fold_char, is_mark, normalize_word
 
 # How far (in log-probability) a reading's lemma may trail the word's best one and still
-# count, for words of the text and for words of a query. Tuned on the corpus: see
-# bench/margin_report.py and the README.
+# count, for words of the text and for words of a query. bench/margin_report.py shows what
+# wider margins would add over the corpus: for the watch words tried, nothing.
 TEXT_MARGIN = 0.5
 QUERY_MARGIN = 0.5
 _UNKNOWN_LOGPROB = -99.0
@@ -221,10 +222,11 @@ def _clitic_free(reading: Mapping[str, Any]) -> bool:
 class Lemmatizer:
     """Analyses words with camel-tools, caching each distinct word form."""
 
-    def __init__(self, analyzer: Analyzer, cache_size: int = 200_000) -> None:
+    def __init__(self, analyzer: Analyzer, cache_size: int = 50_000) -> None:
         self._analyzer = analyzer
         self._cache: dict[str, WordAnalysis] = {}
         self._cache_size = cache_size
+        self._sets: dict[frozenset[str], frozenset[str]] = {}
 
     def analyze(self, surface: str) -> WordAnalysis:
         """The plausible lemmas and clitic-stripped stems of one Arabic word of a text."""
@@ -234,16 +236,24 @@ class Lemmatizer:
             return cached
         readings = _readings(self._analyzer.analyze(form), form)
         result = WordAnalysis(
-            lemmas=frozenset(lemma_key(r) for r in _likely(readings, TEXT_MARGIN)),
-            stems=clitic_stems(normalize_word(form)),
+            lemmas=self._shared(frozenset(lemma_key(r) for r in _likely(readings, TEXT_MARGIN))),
+            stems=self._shared(clitic_stems(normalize_word(form))),
             known=bool(readings),
         )
         if len(self._cache) >= self._cache_size:
+            self._sets.clear()
             # News vocabulary turns over slowly; dropping everything at once is cheaper
             # than bookkeeping an LRU on every lookup of the hot path.
             self._cache.clear()
         self._cache[form] = result
         return result
+
+    def _shared(self, values: frozenset[str]) -> frozenset[str]:
+        """One copy of each distinct set and string: news vocabulary repeats them a lot."""
+        shared = self._sets.get(values)
+        if shared is None:
+            shared = self._sets[values] = frozenset(sys.intern(v) for v in values)
+        return shared
 
     def analyze_query_word(self, word: str) -> QueryWordAnalysis:
         """How a watch query word is understood: its citation lemmas, or a bare name."""
@@ -254,7 +264,10 @@ class Lemmatizer:
         citation = [
             r for r in readings if strip_article(normalize_word(lemma_display(r["lex"]))) == bare
         ]
-        chosen = _likely(citation or readings, QUERY_MARGIN)
+        # Without a citation reading, an inflected noun stands for its lemma (مفاوضات), but
+        # a conjugated verb does not: أستانا is a city, not "we were upset" (استاء).
+        inflected = [r for r in readings if r.get("pos") != "verb"]
+        chosen = _likely(citation or inflected, QUERY_MARGIN)
         return QueryWordAnalysis(
             word=word,
             norm=norm,
@@ -267,7 +280,7 @@ class Lemmatizer:
         return sorted({lemma_display(lemma.partition("#")[0]) for lemma in lemmas})
 
 
-def load_lemmatizer(database: str, cache_size: int = 200_000) -> Lemmatizer:
+def load_lemmatizer(database: str, cache_size: int = 50_000) -> Lemmatizer:
     """Load camel-tools' analyzer over the morphology database file at `database`."""
     from camel_tools.morphology.analyzer import Analyzer as CamelAnalyzer
     from camel_tools.morphology.database import MorphologyDB

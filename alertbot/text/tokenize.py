@@ -8,6 +8,7 @@ and (الضبعة) give the bare words, and a hashtag such as #عاصي_الحل
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from alertbot.text.normalize import normalize_word
@@ -54,27 +55,37 @@ def tokenize(text: str) -> list[Token]:
     """Split `text` into tokens with their original offsets and normalised forms."""
     tokens: list[Token] = []
     prev_end = 0
-    for m in _WORD_RE.finditer(text):
-        start, end = m.span()
-        surface = m.group()
-        if surface[-1] in _TRAILING_CONTROLS:
-            surface = surface.rstrip(_TRAILING_CONTROLS)
-            end = start + len(surface)
+    for start, end, surface in words(text):
         norm = normalize_word(surface)
         if not norm:
             continue
-        breaks = bool(tokens) and _breaks(text, prev_end, start, tokens[-1])
+        breaks = bool(tokens) and breaks_between(text, prev_end, start, tokens[-1].surface)
         tokens.append(Token(start, end, surface, norm, _ARABIC_RE.search(norm) is not None, breaks))
         prev_end = end
     return tokens
 
 
-def _breaks(text: str, gap_start: int, gap_end: int, previous: Token) -> bool:
+def breaks_between(text: str, gap_start: int, gap_end: int, previous: str) -> bool:
+    """True when text[gap_start:gap_end], after the word `previous`, ends a sentence or line."""
     m = _BREAK_RE.search(text, gap_start, gap_end)
     if m is None:
         return False
-    initial = m.group()[0] == "." and len(previous.surface) == 1 and not previous.arabic
+    initial = m.group()[0] == "." and len(previous) == 1 and not is_arabic(previous)
     return not initial or _BREAK_RE.search(text, m.end(), gap_end) is not None
+
+
+def words(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, surface) of each word, as `tokenize` finds them, without normalising.
+
+    The fast path of matching: it looks each surface up in a cache and builds nothing for
+    the words that match no watch. Trailing invisible controls are trimmed from the end.
+    """
+    for m in _WORD_RE.finditer(text):
+        surface = m.group()
+        if surface[-1] in _TRAILING_CONTROLS:
+            surface = surface.rstrip(_TRAILING_CONTROLS)
+        start = m.start()
+        yield start, start + len(surface), surface
 
 
 def is_arabic(word: str) -> bool:

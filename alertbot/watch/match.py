@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis
 from alertbot.text.normalize import has_harakat, normalize_word
-from alertbot.text.tokenize import Token, is_arabic, tokenize
+from alertbot.text.tokenize import breaks_between, is_arabic, words
 from alertbot.watch.query import And, Near, Node, Not, Or, Phrase, parse_query
 
 
@@ -82,11 +82,18 @@ class _Occurrence:
 
 @dataclass
 class _Field:
+    """One field of an article: where each word that matched something is, and its ids."""
+
     name: str
     text: str
-    tokens: list[Token]
-    positions: dict[int, list[int]]
-    ids: list[frozenset[int]]
+    # Word index -> (start, end, surface, word ids), for the words that matched a query word.
+    words: dict[int, tuple[int, int, str, frozenset[int]]]
+    positions: dict[int, list[int]]  # query word id -> word indices
+
+    def adjacent(self, first: int, second: int) -> bool:
+        """True when word `second` follows word `first` with no sentence break between."""
+        _, end, surface, _ = self.words[first]
+        return not breaks_between(self.text, end, self.words[second][0], surface)
 
 
 _EMPTY: frozenset[int] = frozenset()
@@ -104,7 +111,7 @@ class Matcher:
         self._names_by_stem: dict[str, set[int]] = {}
         self._by_norm: dict[str, set[int]] = {}
         self._arabic_by_norm: dict[str, set[int]] = {}
-        self._cache: dict[str, frozenset[int]] = {}
+        self._cache: dict[str, frozenset[int] | None] = {}
         self._cache_size = cache_size
         self.watches: list[CompiledWatch] = [self._compile(w) for w in watches]
 
@@ -163,36 +170,46 @@ class Matcher:
 
     # -- matching ----------------------------------------------------------------------
 
-    def _ids_for(self, token: Token) -> frozenset[int]:
-        cached = self._cache.get(token.surface)
-        if cached is not None:
-            return cached
+    def _ids_for(self, surface: str) -> frozenset[int] | None:
+        """The query words a word of the text matches; None for a word that is not one."""
+        norm = normalize_word(surface)
+        if not norm:
+            return None
         ids: set[int] = set()
-        if not token.arabic:
-            ids.update(self._by_norm.get(token.norm, ()))
+        if not is_arabic(norm):
+            ids.update(self._by_norm.get(norm, ()))
         else:
-            if not has_harakat(token.surface):
-                ids.update(self._arabic_by_norm.get(token.norm, ()))
-            analysis = self._lemmatizer.analyze(token.surface)
+            if not has_harakat(surface):
+                ids.update(self._arabic_by_norm.get(norm, ()))
+            analysis = self._lemmatizer.analyze(surface)
             for lemma in analysis.lemmas:
                 ids.update(self._by_lemma.get(lemma, ()))
             stems = self._by_stem if not analysis.known else self._names_by_stem
             for stem in analysis.stems:
                 ids.update(stems.get(stem, ()))
-        result = frozenset(ids) if ids else _EMPTY
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        self._cache[token.surface] = result
-        return result
+        return frozenset(ids) if ids else _EMPTY
 
     def _field(self, name: str, text: str) -> _Field:
-        tokens = tokenize(text)
-        ids = [self._ids_for(t) for t in tokens]
+        cache = self._cache
+        found: dict[int, tuple[int, int, str, frozenset[int]]] = {}
         positions: dict[int, list[int]] = {}
-        for i, found in enumerate(ids):
-            for wid in found:
-                positions.setdefault(wid, []).append(i)
-        return _Field(name, text, tokens, positions, ids)
+        index = 0
+        for start, end, surface in words(text):
+            if surface in cache:
+                ids = cache[surface]
+            else:
+                ids = self._ids_for(surface)
+                if len(cache) >= self._cache_size:
+                    cache.clear()
+                cache[surface] = ids
+            if ids is None:
+                continue  # tatweel alone: not a word, as in tokenize()
+            if ids:
+                found[index] = (start, end, surface, ids)
+                for wid in ids:
+                    positions.setdefault(wid, []).append(index)
+            index += 1
+        return _Field(name, text, found, positions)
 
     def match(self, fields: Sequence[tuple[str, str]]) -> list[WatchMatch]:
         """The watches that match an article given as (field name, text) pairs, in order."""
@@ -230,15 +247,15 @@ def _phrase_occurrences(ids: tuple[int, ...], doc: list[_Field]) -> list[_Occurr
     found = []
     last = len(ids) - 1
     for fi, field in enumerate(doc):
+        words = field.words
         for start in field.positions.get(ids[0], ()):
-            end = start + last
-            if end >= len(field.ids):
-                continue
             if all(
-                ids[j] in field.ids[start + j] and not field.tokens[start + j].breaks_before
+                (w := words.get(start + j)) is not None
+                and ids[j] in w[3]
+                and field.adjacent(start + j - 1, start + j)
                 for j in range(1, last + 1)
             ):
-                found.append(_Occurrence(fi, start, end, ((start, end),)))
+                found.append(_Occurrence(fi, start, start + last, ((start, start + last),)))
     return found
 
 
@@ -300,6 +317,6 @@ def _spans(occurrences: list[_Occurrence], doc: list[_Field]) -> tuple[Span, ...
     spans = []
     for fi, first, last in sorted(seen):
         field = doc[fi]
-        start, end = field.tokens[first].start, field.tokens[last].end
+        start, end = field.words[first][0], field.words[last][1]
         spans.append(Span(field.name, start, end, field.text[start:end]))
     return tuple(spans)
