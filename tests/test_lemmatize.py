@@ -4,7 +4,6 @@ import pytest
 
 from alertbot.text.lemmatize import clitic_stems
 
-
 _HARAKAT = {c: None for c in range(0x064B, 0x0653)}
 
 
