@@ -3,7 +3,10 @@
     AlertbotError
     ├── ConfigError            a config or watchlist file is wrong (names the key path)
     ├── QuerySyntaxError       a watch query does not parse (names the column)
-    └── CamelDataError         the camel-tools morphology database is missing or broken
+    ├── CamelDataError         the camel-tools morphology database is missing or broken
+    └── SourceParseError       a fetched document is not what its source type expects
+                               (alertbot.sources.errors; polling turns it into a PARSE
+                               FetchError of that source, never a crash)
 
 "Unchanged" and "no match" are return values, never exceptions.
 """

@@ -1,0 +1,152 @@
+"""A public Telegram channel's web preview (`https://t.me/s/<channel>`) as entries.
+
+Each post on the page is a `div.tgme_widget_message` with `data-post="channel/123"`; its
+text is `div.tgme_widget_message_text` (line breaks as `<br/>`, emoji as `<i class="emoji">`
+around the character), its date `a.tgme_widget_message_date > time[datetime]`. A post
+becomes an entry whose url is its t.me link, guid its `data-post`, content its text, title
+its first line, and `outbound_url` the first link in the text that leaves Telegram (else
+the link preview's target). A reply's quote of the earlier post is not the post's text.
+The page lists posts oldest first; entries are returned newest first, as feeds list them.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+
+from alertbot.sources.dates import parse_datetime
+from alertbot.sources.errors import SourceParseError
+from alertbot.sources.htmltext import element_text
+from alertbot.sources.model import Entry
+from alertbot.sources.urls import absolute_url
+
+TITLE_CHARS = 120
+
+_TELEGRAM_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog", "www.t.me"})
+# Public usernames: 4 to 32 letters, digits and underscores, starting with a letter.
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+_POST = re.compile(r"([A-Za-z][A-Za-z0-9_]{3,31})/(\d+)")
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_MESSAGES = f"//div[{_has_class('tgme_widget_message')} and @data-post]"
+_TEXT = (
+    f".//div[{_has_class('tgme_widget_message_text')}]"
+    f"[not(ancestor::*[{_has_class('tgme_widget_message_reply')}])]"
+)
+_DATE = f".//a[{_has_class('tgme_widget_message_date')}]"
+_PREVIEW = f".//a[{_has_class('tgme_widget_message_link_preview')}]/@href"
+
+
+def channel_url(name_or_url: str) -> str:
+    """The web preview URL (`https://t.me/s/<name>`) of a public channel.
+
+    Accepts `@name`, `name`, `t.me/name`, `https://t.me/name`, `https://t.me/s/name` and a
+    post link (`https://t.me/name/123`). Raises ValueError for anything else, including
+    private invite links (`t.me/+...`, `t.me/joinchat/...`), which have no public preview.
+    """
+    text = name_or_url.strip()
+    if text.startswith("@"):
+        name = text[1:]
+    elif "/" in text or "." in text:
+        name = _name_from_url(text)
+    else:
+        name = text
+    if not _USERNAME.fullmatch(name) or name.lower() in ("joinchat", "addstickers", "share"):
+        raise ValueError(f"not a public Telegram channel: {name_or_url!r}")
+    return f"https://t.me/s/{name}"
+
+
+def _name_from_url(text: str) -> str:
+    candidate = text if "://" in text else f"https://{text}"
+    try:
+        parts = urlsplit(candidate)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # a malformed host or port
+        return ""
+    if host not in _TELEGRAM_HOSTS:
+        return ""
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if segments[:1] == ["s"]:
+        segments = segments[1:]
+    return segments[0] if segments else ""
+
+
+def parse_channel(html: str, url: str) -> list[Entry]:
+    """The posts on a channel's t.me/s page, newest first.
+
+    Raises SourceParseError when the page is empty or is not a channel preview (t.me
+    serves a plain "join" page for channels without a public preview).
+    """
+    if not html or not html.strip():
+        raise SourceParseError("empty document")
+    try:
+        root = lxml.html.document_fromstring(html)
+    except etree.ParserError as exc:
+        raise SourceParseError(f"not an HTML page: {exc}") from exc
+    messages = root.xpath(_MESSAGES)
+    if not messages and not root.xpath(f"//*[{_has_class('tgme_channel_history')}]"):
+        raise SourceParseError("not a Telegram channel preview (no tgme_channel_history)")
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for message in messages:
+        entry = _post_entry(message, url)
+        if entry is not None and entry.guid not in seen:
+            seen.add(entry.guid or "")
+            entries.append(entry)
+    entries.reverse()
+    return entries
+
+
+def _post_entry(message: lxml.html.HtmlElement, page_url: str) -> Entry | None:
+    if "service_message" in (message.get("class") or ""):
+        return None
+    match = _POST.fullmatch(message.get("data-post") or "")
+    if match is None:
+        return None
+    guid = match[0]
+    text_div = next(iter(message.xpath(_TEXT)), None)
+    content = element_text(text_div) if text_div is not None else ""
+    date_link = next(iter(message.xpath(_DATE)), None)
+    published = None
+    link = None
+    if date_link is not None:
+        link = absolute_url(date_link.get("href"), page_url)
+        stamp = next(date_link.iter("time"), None)
+        published = parse_datetime(stamp.get("datetime")) if stamp is not None else None
+    return Entry(
+        url=link or f"https://t.me/{guid}",
+        title=_title(content),
+        guid=guid,
+        content=content or None,
+        published=published,
+        outbound_url=_outbound(text_div, message, page_url),
+    )
+
+
+def _title(content: str) -> str | None:
+    first = content.split("\n", 1)[0].strip()
+    if not first:
+        return None
+    if len(first) <= TITLE_CHARS:
+        return first
+    cut = first[:TITLE_CHARS].rsplit(" ", 1)[0] or first[:TITLE_CHARS]
+    return f"{cut}…"
+
+
+def _outbound(
+    text_div: lxml.html.HtmlElement | None, message: lxml.html.HtmlElement, page_url: str
+) -> str | None:
+    hrefs = [anchor.get("href") for anchor in text_div.iter("a")] if text_div is not None else []
+    hrefs += message.xpath(_PREVIEW)
+    for href in hrefs:
+        link = absolute_url(href, page_url)
+        if link is not None and (urlsplit(link).hostname or "").lower() not in _TELEGRAM_HOSTS:
+            return link
+    return None

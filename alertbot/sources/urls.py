@@ -1,0 +1,76 @@
+"""URLs as sources write them: resolved, checked, and reduced to one canonical form.
+
+`canonical_url` is the key the seen-store dedupes on, so it must map the same story's
+URL variants (tracking parameters, fragment, host case, default port, `%d8` vs `%D8`,
+dot segments) to one string while never merging two different stories: query parameters
+that are not trackers are kept, because Arabic news sites often identify stories by them
+(`?NewsID=123`, `?storyId=9`). courlan's strict mode keeps only a short allow-list of keys
+(`id`, `p`, `page`...) and would merge `?NewsID=1` with `?NewsID=2`, so its default
+mode is used, which drops known trackers (utm_*, fbclid, gclid, ref, ...) only.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from courlan import normalize_url, scrub_url
+
+_PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+
+
+def absolute_url(value: object, base: str | None = None) -> str | None:
+    """`value` as an absolute http(s) URL, resolved against `base` if given, or None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    candidate = value.strip()
+    if base:
+        candidate = urljoin(base, candidate)
+    try:
+        parts = urlsplit(candidate)
+        host = parts.hostname
+    except ValueError:  # a malformed IPv6 host or port
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return candidate
+
+
+def site_host(url: str) -> str:
+    """The host a URL belongs to, lower-case and without `www.` ("" when there is none)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    host = host.rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def canonical_url(url: str) -> str:
+    """The URL with trackers, fragment, default port and case noise removed.
+
+    Raises ValueError when `url` is not an absolute http(s) URL.
+    """
+    if absolute_url(url) is None:
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    cleaned = normalize_url(scrub_url(url), strict=False)
+    scheme, netloc, path, query, _fragment = urlsplit(cleaned)
+    path = _remove_dot_segments(path) or "/"
+    path = _PERCENT.sub(lambda match: match[0].upper(), path)
+    return urlunsplit((scheme, netloc.rstrip("."), path, query, ""))
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4: `/a/./b/../c` → `/a/c` (urljoin leaves absolute URLs as they are)."""
+    if "." not in path:
+        return path
+    output: list[str] = []
+    segments = path.split("/")
+    for segment in segments[1:] if path.startswith("/") else segments:
+        if segment == "..":
+            if output:
+                output.pop()
+        elif segment != ".":
+            output.append(segment)
+    trailing = "/" if segments[-1] in (".", "..") else ""
+    return "/" + "/".join(output) + trailing
