@@ -21,7 +21,7 @@ from httpserver import LocalServer
 from alertbot.config import PollingConfig, SourceConfig
 from alertbot.sources.fetch import Fetcher
 from alertbot.sources.model import FetchErrorKind, Validators
-from alertbot.sources.poll import Poller, PollResult
+from alertbot.sources.poll import Poller, PollResult, cpu_pool
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -35,8 +35,8 @@ def server() -> Iterator[LocalServer]:
 @pytest.fixture
 async def poller():
     polling = PollingConfig(timeout=5, max_bytes=1_000_000, concurrency=8)
-    async with Fetcher(polling, timeout=1.0) as fetcher:
-        yield Poller(fetcher)
+    async with Fetcher(polling, timeout=1.0) as fetcher, Poller(fetcher) as poller:
+        yield poller
 
 
 def site(server: LocalServer, count: int = 4, offset: int = 0) -> list[fx.NewsItem]:
@@ -244,3 +244,23 @@ async def test_entries_without_guid_or_date(server, poller):
 def test_poll_result_is_a_value():
     result = PollResult("x")
     assert replace(result, entries=3).entries == 3 and result.articles == []
+
+
+async def test_extraction_in_a_process_pool_gives_the_same_articles(server):
+    """The application's setup: parsing and extraction in a separate process."""
+    items = site(server, 3)
+    server.route("/rss", fx.rss(items))
+    polling = PollingConfig(timeout=5)
+    with cpu_pool() as pool:
+        async with Fetcher(polling) as fetcher, Poller(fetcher, executor=pool) as poller:
+            result = await poller.poll(source(server, "/rss"), Validators(), NOW)
+    assert result.error is None
+    assert sorted(a.url for a in result.articles) == sorted(i.url for i in items)
+    assert all(
+        same_text(a.text, i)
+        for a, i in zip(
+            sorted(result.articles, key=lambda a: a.url),
+            sorted(items, key=lambda i: i.url),
+            strict=True,
+        )
+    )
