@@ -62,3 +62,13 @@ def test_clitic_stems_cover_conjunction_preposition_and_article():
     assert {"الضبعه", "ضبعه"} <= clitic_stems("للضبعه")
     assert "ناريشكين" in clitic_stems("وناريشكين")
     assert clitic_stems("مصرف") == {"مصرف"}
+
+
+def test_matcher_explains_how_each_word_was_understood(make_matcher):
+    matcher = make_matcher(w="مفاوضات OR ناريشكين OR Naryshkin")
+    [watch] = matcher.watches
+    assert matcher.understood(watch) == [
+        ("مفاوضات", ["مفاوضة"]),
+        ("ناريشكين", []),  # a name the database does not know: matched by its letters
+        ("naryshkin", []),
+    ]

@@ -136,8 +136,3 @@ def normalize(text: str) -> Normalized:
 def normalize_word(word: str) -> str:
     """The normalised form of a short string (a token), without the offset map."""
     return "".join(fold_char(ch) for ch in word)
-
-
-def strip_marks(word: str) -> str:
-    """`word` without tatweel and invisible controls, diacritics kept (for the analyzer)."""
-    return "".join(ch for ch in word if ch != "\u0640" and ch not in _CONTROLS)
