@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from alertbot.text.normalize import fold_char, is_mark, normalize_word
+from alertbot.text.normalize import fold_char, has_harakat, is_mark, normalize_word
 
 # How far (in log-probability) a reading's lemma may trail the word's best one and still
 # count, for words of the text and for words of a query. bench/margin_report.py shows what
@@ -105,7 +105,7 @@ def analyzer_form(word: str) -> str:
 
 def lemma_display(lex: str) -> str:
     """A lemma as shown to a user: the lex without its diacritics."""
-    return "".join(ch for ch in lex if not is_mark(ch)).replace("ٱ", "ا")
+    return _undiacritised(lex).replace("ٱ", "ا")
 
 
 def strip_article(norm: str) -> str:
@@ -163,13 +163,13 @@ def _agrees(written: list[tuple[str, frozenset[str]]], diac: str) -> bool:
     return all(marks <= theirs for (_, marks), (_, theirs) in zip(written, reading, strict=True))
 
 
-def _readings(analyses: Iterable[Mapping[str, Any]], written: str = "") -> list[Mapping[str, Any]]:
-    """The readings worth considering (see the module docstring)."""
+def _readings(analyses: Iterable[Mapping[str, Any]], written: str) -> list[Mapping[str, Any]]:
+    """The readings of `written` worth considering (see the module docstring)."""
     lexical = [a for a in analyses if a.get("source") != "backoff"]
-    if written and any(is_mark(ch) and ch != "\u0640" for ch in written):
+    if has_harakat(written):
         letters = _letters_with_marks(written)
         lexical = [a for a in lexical if _agrees(letters, a.get("diac", ""))]
-    plain = _light("".join(ch for ch in written if not is_mark(ch)))
+    plain = _light(_undiacritised(written))
     as_written = [
         a
         for a in lexical
