@@ -1,0 +1,37 @@
+"""alertbot's SQLite database: seen items, stories, watches, chats, the outbox, recaps.
+
+    Store.open(path)          schema.py: migrations, WAL + synchronous=FULL + busy timeout
+      sources, chats, watches, recaps       store.py
+      seen items, stories, record_item      items.py (one transaction per item)
+      outbox, delivery log                  outbox.py (one transaction per mark)
+
+Every method that needs the time takes `now`; nothing here reads the clock.
+"""
+
+from alertbot.store.model import (
+    CHANNELS,
+    Chat,
+    ItemOutcome,
+    OutboxRow,
+    Outlet,
+    PruneCounts,
+    Recipient,
+    StoreError,
+    Story,
+)
+from alertbot.store.schema import SCHEMA_VERSION
+from alertbot.store.store import Store
+
+__all__ = [
+    "CHANNELS",
+    "SCHEMA_VERSION",
+    "Chat",
+    "ItemOutcome",
+    "OutboxRow",
+    "Outlet",
+    "PruneCounts",
+    "Recipient",
+    "Store",
+    "StoreError",
+    "Story",
+]

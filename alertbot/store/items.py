@@ -1,0 +1,263 @@
+"""Seen items, stories and their outlets, and the transaction that turns an item into alerts.
+
+An item is not new if its canonical URL, its feed guid or its content hash has been seen,
+from any source; an article edited in place keeps its URL, so it never alerts twice.
+`record_item` marks the item seen, files it under its story and writes the outbox rows in
+one transaction: after a crash either all of it happened or none of it did, so the item is
+processed again and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from alertbot.sources.model import Article
+from alertbot.store.base import StoreBase
+from alertbot.store.model import (
+    ItemOutcome,
+    Outlet,
+    PruneCounts,
+    Recipient,
+    Story,
+    parse_ts,
+    ts,
+    ts_or_none,
+)
+
+
+class ItemsMixin(StoreBase):
+    """Seen items and stories."""
+
+    def is_seen(
+        self, canonical_url: str, guid: str | None, content_hash: str, source: str | None = None
+    ) -> bool:
+        """True when the URL, the guid or the content hash was seen, from any source.
+
+        A guid that is not unique on its face (a bare number such as "123", which two
+        outlets' feeds can both use) counts only for the source that gave it: across
+        sources it would hide real news.
+        """
+        with self._lock:
+            return self._is_seen(canonical_url, guid, content_hash, source)
+
+    def _is_seen(
+        self, canonical_url: str, guid: str | None, content_hash: str, source: str | None
+    ) -> bool:
+        return bool(
+            self._value(
+                "SELECT EXISTS(SELECT 1 FROM seen_items WHERE canonical_url = ?)"
+                " OR EXISTS(SELECT 1 FROM seen_items WHERE guid = ? AND (? OR source = ?))"
+                " OR EXISTS(SELECT 1 FROM seen_items WHERE content_hash = ?)",
+                (canonical_url, guid, globally_unique(guid), source, content_hash),
+            )
+        )
+
+    def record_item(
+        self,
+        article: Article,
+        content_hash: str,
+        fingerprint: bytes | None,
+        story_id: int | None,
+        watches: Sequence[str],
+        snippet: str,
+        recipients: Sequence[Recipient],
+        now: datetime,
+    ) -> ItemOutcome:
+        """Mark an item seen, file it under a story, and queue its alerts, in one transaction.
+
+        `story_id` is the story the clustering placed the item in, or None for a new one.
+        `watches` are the names of the watches it matched, `snippet` the sentence that
+        matched. With no watches and no story the item is only marked seen. Each recipient
+        gets at most one outbox row per story: a second outlet joining a story is recorded
+        on the story, and only recipients that had no row for it get one. An item already
+        seen (another process got there first) changes nothing.
+        """
+        with self._write() as db:
+            if self._is_seen(article.canonical_url, article.guid, content_hash, article.source):
+                return ItemOutcome(already_seen=True)
+            new_story = False
+            if story_id is not None and self._value(
+                "SELECT 1 FROM stories WHERE id = ?", (story_id,)
+            ):
+                self._join_story(story_id, article, watches, now)
+            elif story_id is not None or watches:
+                # A story the clustering remembers but pruning removed starts afresh.
+                story_id = self._new_story(article, watches, snippet, now)
+                new_story = True
+            seen_id = db.execute(
+                "INSERT INTO seen_items (canonical_url, url, guid, content_hash, fingerprint,"
+                " source, story_id, title, published, first_seen)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article.canonical_url,
+                    article.url,
+                    article.guid,
+                    content_hash,
+                    fingerprint,
+                    article.source,
+                    story_id,
+                    article.title,
+                    ts_or_none(article.published),
+                    ts(now),
+                ),
+            ).lastrowid
+            outbox_ids: list[int] = []
+            if story_id is not None:
+                for recipient in recipients:
+                    row_id = self._queue(story_id, seen_id, recipient, watches, snippet, now)
+                    if row_id is not None:
+                        outbox_ids.append(row_id)
+            return ItemOutcome(
+                already_seen=False,
+                seen_item_id=seen_id,
+                story_id=story_id,
+                new_story=new_story,
+                outbox_ids=tuple(outbox_ids),
+            )
+
+    def _new_story(
+        self, article: Article, watches: Sequence[str], snippet: str, now: datetime
+    ) -> int:
+        story_id = self.db.execute(
+            "INSERT INTO stories (title, url, first_source, first_seen, published, updated,"
+            " watches, snippet) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.title,
+                article.url,
+                article.source,
+                ts(now),
+                ts_or_none(article.published),
+                ts(now),
+                json.dumps(list(dict.fromkeys(watches)), ensure_ascii=False),
+                snippet,
+            ),
+        ).lastrowid
+        self._add_outlet(story_id, article, now)
+        return story_id
+
+    def _join_story(
+        self, story_id: int, article: Article, watches: Sequence[str], now: datetime
+    ) -> None:
+        known = json.loads(self._value("SELECT watches FROM stories WHERE id = ?", (story_id,)))
+        merged = list(dict.fromkeys([*known, *watches]))
+        self.db.execute(
+            "UPDATE stories SET updated = ?, watches = ? WHERE id = ?",
+            (ts(now), json.dumps(merged, ensure_ascii=False), story_id),
+        )
+        self._add_outlet(story_id, article, now)
+
+    def _add_outlet(self, story_id: int, article: Article, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO story_sources (story_id, source, url, title, seen_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (story_id, url) DO NOTHING",
+            (story_id, article.source, article.url, article.title, ts(now)),
+        )
+
+    def _queue(
+        self,
+        story_id: int,
+        seen_id: int,
+        recipient: Recipient,
+        watches: Sequence[str],
+        snippet: str,
+        now: datetime,
+    ) -> int | None:
+        """Insert one outbox row unless the recipient already has one for the story."""
+        names = list(recipient.watches) if recipient.watches else list(dict.fromkeys(watches))
+        # ON CONFLICT names the one constraint to skip; OR IGNORE would also skip a CHECK
+        # failure (a bad channel) and drop the alert silently.
+        cursor = self.db.execute(
+            "INSERT INTO outbox (story_id, seen_item_id, channel, recipient, watches,"
+            " snippet, next_attempt, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (story_id, recipient, channel) DO NOTHING",
+            (
+                story_id,
+                seen_id,
+                recipient.channel,
+                recipient.address,
+                json.dumps(names, ensure_ascii=False),
+                snippet,
+                ts(now),
+                ts(now),
+            ),
+        )
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    def story(self, story_id: int) -> Story | None:
+        """A story with all its outlets, or None."""
+        rows = self._rows("SELECT * FROM stories WHERE id = ?", (story_id,))
+        if not rows:
+            return None
+        outlets = self._rows(
+            "SELECT * FROM story_sources WHERE story_id = ? ORDER BY seen_at, rowid", (story_id,)
+        )
+        return _story(rows[0], outlets)
+
+    def recent_story_fingerprints(self, since: datetime) -> list[tuple[int, bytes, datetime]]:
+        """(story id, fingerprint, published or first seen) of items filed under a story since
+        `since`, oldest first, to rebuild the clustering index at start."""
+        rows = self._rows(
+            "SELECT story_id, fingerprint, coalesce(published, first_seen) AS at"
+            " FROM seen_items WHERE story_id IS NOT NULL AND fingerprint IS NOT NULL"
+            " AND first_seen >= ? ORDER BY first_seen, id",
+            (ts(since),),
+        )
+        return [(r["story_id"], r["fingerprint"], parse_ts(r["at"])) for r in rows]
+
+    def prune(self, now: datetime, retention: timedelta) -> PruneCounts:
+        """Remove what is older than `retention`, keeping everything a pending row needs.
+
+        Sent and failed outbox rows go `retention` after they finished; seen items
+        `retention` after first seen unless a pending row points at them or at their story;
+        stories once nothing points at them and they have not changed for `retention`;
+        the delivery log after `retention`. Recap history is kept (one row a day).
+        """
+        cutoff = ts(now - retention)
+        with self._write() as db:
+            outbox = db.execute(
+                "DELETE FROM outbox WHERE state IN ('sent', 'failed') AND finished < ?",
+                (cutoff,),
+            ).rowcount
+            seen = db.execute(
+                "DELETE FROM seen_items WHERE first_seen < ?"
+                " AND id NOT IN (SELECT seen_item_id FROM outbox"
+                "   WHERE state = 'pending' AND seen_item_id IS NOT NULL)"
+                " AND (story_id IS NULL OR story_id NOT IN"
+                "   (SELECT story_id FROM outbox WHERE state = 'pending'))",
+                (cutoff,),
+            ).rowcount
+            stories = db.execute(
+                "DELETE FROM stories WHERE updated < ?"
+                " AND id NOT IN (SELECT story_id FROM outbox)"
+                " AND id NOT IN (SELECT story_id FROM seen_items WHERE story_id IS NOT NULL)",
+                (cutoff,),
+            ).rowcount
+            log = db.execute("DELETE FROM delivery_log WHERE at < ?", (cutoff,)).rowcount
+        return PruneCounts(seen_items=seen, outbox=outbox, stories=stories, delivery_log=log)
+
+
+def _story(row: dict[str, Any], outlets: list[dict[str, Any]]) -> Story:
+    return Story(
+        id=row["id"],
+        title=row["title"],
+        url=row["url"],
+        first_source=row["first_source"],
+        first_seen=parse_ts(row["first_seen"]),
+        published=parse_ts(row["published"]),
+        updated=parse_ts(row["updated"]),
+        watches=tuple(json.loads(row["watches"])),
+        snippet=row["snippet"],
+        outlets=tuple(
+            Outlet(o["source"], o["url"], o["title"], parse_ts(o["seen_at"])) for o in outlets
+        ),
+    )
+
+
+def globally_unique(guid: str | None) -> bool:
+    """True for a guid unique across outlets: a URL, a URN or tag URI, or a long random id."""
+    if not guid:
+        return False
+    return "://" in guid or guid.startswith(("urn:", "tag:")) or len(guid) >= 20

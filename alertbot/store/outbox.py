@@ -1,0 +1,124 @@
+"""The outbox: alerts waiting to be delivered, and the log of what happened to them.
+
+A dispatcher takes `due(now)` rows, sends each through its channel's notifier, and records
+the result at once in its own transaction: `mark_sent`, or `mark_retry` with a later
+`next_attempt`, or, when the attempts run out, `mark_failed` with the reason. A row is
+never deleted while pending. Each mark also writes a `delivery_log` line.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from alertbot.store.base import StoreBase
+from alertbot.store.model import OutboxRow, parse_ts, ts
+
+
+class OutboxMixin(StoreBase):
+    """Pending alerts and their delivery."""
+
+    def due(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
+        """Pending rows whose next attempt is at or before `now`, oldest first."""
+        rows = self._rows(
+            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt <= ?"
+            " ORDER BY next_attempt, id LIMIT ?",
+            (ts(now), limit),
+        )
+        return [_outbox_row(r) for r in rows]
+
+    def outbox_row(self, row_id: int) -> OutboxRow | None:
+        """One outbox row, whatever its state."""
+        rows = self._rows("SELECT * FROM outbox WHERE id = ?", (row_id,))
+        return _outbox_row(rows[0]) if rows else None
+
+    def mark_sent(self, row_id: int, now: datetime, message_ref: str | None = None) -> bool:
+        """Record a delivery; False if the row was not pending (already marked)."""
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, finished = ?,"
+                " message_ref = ?, last_error = NULL WHERE id = ? AND state = 'pending'",
+                (ts(now), message_ref, row_id),
+            ).rowcount
+            if changed:
+                self._log(row_id, "sent", now, message_ref=message_ref)
+        return bool(changed)
+
+    def mark_retry(self, row_id: int, error: str, now: datetime, next_attempt: datetime) -> bool:
+        """Record a failed attempt and when to try again; False if the row was not pending."""
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?"
+                " WHERE id = ? AND state = 'pending'",
+                (error, ts(next_attempt), row_id),
+            ).rowcount
+            if changed:
+                self._log(row_id, "retry", now, error=error)
+        return bool(changed)
+
+    def mark_failed(self, row_id: int, error: str, now: datetime) -> bool:
+        """Give up on a row, keeping the reason; False if the row was not pending."""
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?,"
+                " finished = ? WHERE id = ? AND state = 'pending'",
+                (error, ts(now), row_id),
+            ).rowcount
+            if changed:
+                self._log(row_id, "failed", now, error=error)
+        return bool(changed)
+
+    def pending_count(self) -> int:
+        """How many rows wait for delivery."""
+        return self._value("SELECT count(*) FROM outbox WHERE state = 'pending'")
+
+    def failed_rows(self, limit: int = 100) -> list[OutboxRow]:
+        """Rows given up on, most recent first, for `alertbot status`."""
+        rows = self._rows(
+            "SELECT * FROM outbox WHERE state = 'failed' ORDER BY finished DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [_outbox_row(r) for r in rows]
+
+    def delivery_log(self, outbox_id: int) -> list[dict[str, Any]]:
+        """The log lines of one outbox row, oldest first."""
+        return self._rows(
+            "SELECT event, at, message_ref, error FROM delivery_log WHERE outbox_id = ?"
+            " ORDER BY id",
+            (outbox_id,),
+        )
+
+    def _log(
+        self,
+        row_id: int,
+        event: str,
+        now: datetime,
+        *,
+        message_ref: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO delivery_log (outbox_id, story_id, channel, recipient, event, at,"
+            " message_ref, error) SELECT id, story_id, channel, recipient, ?, ?, ?, ?"
+            " FROM outbox WHERE id = ?",
+            (event, ts(now), message_ref, error, row_id),
+        )
+
+
+def _outbox_row(row: dict[str, Any]) -> OutboxRow:
+    return OutboxRow(
+        id=row["id"],
+        story_id=row["story_id"],
+        channel=row["channel"],
+        recipient=row["recipient"],
+        watches=tuple(json.loads(row["watches"])),
+        snippet=row["snippet"],
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt=parse_ts(row["next_attempt"]),
+        last_error=row["last_error"],
+        created=parse_ts(row["created"]),
+        finished=parse_ts(row["finished"]),
+        message_ref=row["message_ref"],
+    )

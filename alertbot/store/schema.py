@@ -1,0 +1,185 @@
+"""The database schema, its versioned migrations, and the connection settings.
+
+Migrations are sqlite-utils `Migrations`, applied in order at start, each in its own
+transaction together with the record of it having been applied. Each one also sets
+`PRAGMA user_version` to its number, so a database written by a newer alertbot (a higher
+`user_version`, or a migration name this code does not know) is refused with a clear
+message instead of being half-understood.
+
+Connection settings, and why:
+
+- `journal_mode=WAL`: readers (`alertbot status`, a second process) never block the
+  writer, and a commit is one append to the log.
+- `synchronous=FULL`: in WAL mode, NORMAL is safe from corruption but a commit that
+  returned may still be lost on power loss, because the log is not synced at each commit.
+  The commits that matter here are "item seen + its outbox rows" and "this row was sent";
+  losing the second re-sends a message, losing the first could drop one if the feed moved
+  on. FULL syncs the log at every commit; alertbot writes a few rows a minute, so the
+  cost is nothing.
+- `busy_timeout=5000`: a second process (the CLI while the worker runs) waits up to 5 s
+  for the write lock instead of failing at once. Writes begin with `BEGIN IMMEDIATE` (see
+  `Store._write`), so the wait happens at the start, where the timeout applies.
+- `foreign_keys=ON`: outbox rows and story outlets cannot point at a story that is gone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+BUSY_TIMEOUT_MS = 5000
+
+migrations = Migrations("alertbot")
+
+_V1 = """
+CREATE TABLE sources (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    last_success TEXT,
+    last_attempt TEXT,
+    last_error_kind TEXT,
+    last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    next_poll TEXT
+);
+
+CREATE TABLE stories (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    first_source TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    published TEXT,
+    updated TEXT NOT NULL,
+    watches TEXT NOT NULL DEFAULT '[]',   -- JSON list of watch names, in order
+    snippet TEXT NOT NULL DEFAULT ''      -- the sentence that matched first
+);
+CREATE INDEX stories_updated ON stories(updated);
+
+-- Every outlet that carried a story, the first one included.
+CREATE TABLE story_sources (
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (story_id, url)
+);
+
+CREATE TABLE seen_items (
+    id INTEGER PRIMARY KEY,
+    canonical_url TEXT NOT NULL,
+    url TEXT NOT NULL,
+    guid TEXT,
+    content_hash TEXT NOT NULL,
+    fingerprint BLOB,
+    source TEXT NOT NULL,
+    story_id INTEGER REFERENCES stories(id) ON DELETE SET NULL,
+    title TEXT NOT NULL,
+    published TEXT,
+    first_seen TEXT NOT NULL
+);
+CREATE INDEX seen_items_canonical_url ON seen_items(canonical_url);
+CREATE INDEX seen_items_guid ON seen_items(guid) WHERE guid IS NOT NULL;
+CREATE INDEX seen_items_content_hash ON seen_items(content_hash);
+CREATE INDEX seen_items_first_seen ON seen_items(first_seen);
+CREATE INDEX seen_items_story ON seen_items(story_id);
+
+CREATE TABLE chats (
+    chat_id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    title TEXT,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+
+-- chat_id NULL: a watch from the config file's [[watch]] entries.
+CREATE TABLE watches (
+    id INTEGER PRIMARY KEY,
+    chat_id INTEGER,                      -- no foreign key: a watch may come before its chat row
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,               -- name.casefold(): names are unique per owner
+    query TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE UNIQUE INDEX watches_owner_name ON watches(ifnull(chat_id, 0), name_key);
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    story_id INTEGER NOT NULL REFERENCES stories(id),
+    seen_item_id INTEGER REFERENCES seen_items(id) ON DELETE SET NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('telegram', 'email', 'console')),
+    recipient TEXT NOT NULL CHECK (recipient <> ''),
+    watches TEXT NOT NULL DEFAULT '[]',   -- JSON list: the watches this recipient follows
+    snippet TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt TEXT NOT NULL,
+    last_error TEXT,
+    created TEXT NOT NULL,
+    finished TEXT,                        -- when it was sent or marked failed
+    message_ref TEXT,
+    UNIQUE (story_id, recipient, channel)
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt);
+CREATE INDEX outbox_finished ON outbox(finished);
+
+CREATE TABLE delivery_log (
+    id INTEGER PRIMARY KEY,
+    outbox_id INTEGER NOT NULL,           -- no foreign key: the log outlives pruned rows
+    story_id INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('sent', 'retry', 'failed')),
+    at TEXT NOT NULL,
+    message_ref TEXT,
+    error TEXT
+);
+CREATE INDEX delivery_log_at ON delivery_log(at);
+
+CREATE TABLE recaps (
+    date_key TEXT PRIMARY KEY,
+    sent_at TEXT NOT NULL,
+    recipients TEXT NOT NULL DEFAULT '[]' -- JSON list
+);
+"""
+
+
+@migrations(name="0001_initial")
+def _m0001_initial(db: Database) -> None:
+    for statement in _statements(_V1):
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+
+
+# The number of the last migration above: bump it with each new migration.
+SCHEMA_VERSION = 1
+
+
+def _statements(script: str) -> list[str]:
+    """Split a schema script into statements (the script has no ';' inside literals)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def known_migrations() -> list[str]:
+    """The names of the migrations this code knows, in order."""
+    return [m.name for m in migrations._migrations]
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection usable from the worker threads the app runs blocking steps on."""
+    return sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+
+
+def apply_pragmas(db: Database) -> None:
+    """Set the durability and concurrency settings described in the module docstring."""
+    if not db.memory:
+        db.enable_wal()
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")

@@ -1,0 +1,241 @@
+"""`Store`: opening the database, and sources, chats, watches and recaps.
+
+Items and stories are in `alertbot.store.items`, the outbox in `alertbot.store.outbox`;
+`Store` brings them together over one connection. Every method that needs the time takes
+`now`; the store never reads the clock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from alertbot.sources.health import SourceHealth
+from alertbot.sources.model import Validators
+from alertbot.store import schema
+from alertbot.store.items import ItemsMixin
+from alertbot.store.model import Chat, StoreError, parse_ts, ts, ts_or_none
+from alertbot.store.outbox import OutboxMixin
+from alertbot.watch.match import Watch
+
+
+class Store(ItemsMixin, OutboxMixin):
+    """alertbot's SQLite database: open it with `Store.open(path)`, close it with `close()`."""
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        """Open (creating it and its directory if needed) and migrate the database at `path`."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = Database(schema.connect(str(path)))
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the database: {exc}", path=str(path)) from None
+        return cls._start(db, str(path))
+
+    @classmethod
+    def memory(cls) -> Store:
+        """A migrated in-memory database, for tests."""
+        return cls._start(Database(memory=True), ":memory:")
+
+    @classmethod
+    def _start(cls, db: Database, path: str) -> Store:
+        store = cls(db, path)
+        try:
+            schema.apply_pragmas(db)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise StoreError(
+                f"not a usable alertbot database ({exc}); move it aside to start afresh",
+                path=path,
+            ) from None
+        except StoreError:
+            db.close()
+            raise
+        return store
+
+    def _migrate(self) -> None:
+        """Apply pending migrations, refusing a database written by a newer alertbot."""
+        with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            known = schema.known_migrations()
+            applied = [m.name for m in schema.migrations.applied(db)]
+            unknown = [name for name in applied if name not in known]
+            if version > schema.SCHEMA_VERSION or unknown:
+                found = max(version, len(applied))
+                raise StoreError(
+                    f"database is newer than this alertbot (schema {found} >"
+                    f" {schema.SCHEMA_VERSION}): upgrade alertbot",
+                    path=self.path,
+                )
+            schema.migrations.apply(db)
+
+    def close(self) -> None:
+        """Close the connection (a committed write is already on disk)."""
+        with self._lock:
+            self.db.close()
+
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        return self._value("PRAGMA user_version")
+
+    # -- sources -----------------------------------------------------------------------
+
+    def source_state(self, name: str) -> tuple[SourceHealth, Validators]:
+        """A source's health and conditional-GET validators (empty for a new source)."""
+        rows = self._rows("SELECT * FROM sources WHERE name = ?", (name,))
+        if not rows:
+            return SourceHealth(), Validators()
+        r = rows[0]
+        health = SourceHealth(
+            last_success=parse_ts(r["last_success"]),
+            last_attempt=parse_ts(r["last_attempt"]),
+            last_error_kind=r["last_error_kind"],
+            last_error=r["last_error"],
+            consecutive_failures=r["consecutive_failures"],
+            next_poll=parse_ts(r["next_poll"]),
+        )
+        return health, Validators(etag=r["etag"], last_modified=r["last_modified"])
+
+    def save_source_state(
+        self, name: str, url: str, health: SourceHealth, validators: Validators
+    ) -> None:
+        """Store a source's health and validators after a poll."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sources (name, url, etag, last_modified, last_success,"
+                " last_attempt, last_error_kind, last_error, consecutive_failures, next_poll)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                " url = excluded.url, etag = excluded.etag,"
+                " last_modified = excluded.last_modified, last_success = excluded.last_success,"
+                " last_attempt = excluded.last_attempt,"
+                " last_error_kind = excluded.last_error_kind, last_error = excluded.last_error,"
+                " consecutive_failures = excluded.consecutive_failures,"
+                " next_poll = excluded.next_poll",
+                (
+                    name,
+                    url,
+                    validators.etag,
+                    validators.last_modified,
+                    ts_or_none(health.last_success),
+                    ts_or_none(health.last_attempt),
+                    health.last_error_kind,
+                    health.last_error,
+                    health.consecutive_failures,
+                    ts_or_none(health.next_poll),
+                ),
+            )
+
+    def source_names(self) -> list[str]:
+        """The sources that have state, by name."""
+        return [r["name"] for r in self._rows("SELECT name FROM sources ORDER BY name")]
+
+    # -- chats and watches -------------------------------------------------------------
+
+    def upsert_chat(self, chat_id: int, kind: str, title: str | None, now: datetime) -> None:
+        """Remember a chat, or refresh its kind, title and last-seen time."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO chats (chat_id, kind, title, first_seen, last_seen)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
+                " kind = excluded.kind, title = excluded.title, last_seen = excluded.last_seen",
+                (chat_id, kind, title, ts(now), ts(now)),
+            )
+
+    def chats(self) -> list[Chat]:
+        """Every chat the bot knows."""
+        return [
+            Chat(
+                r["chat_id"],
+                r["kind"],
+                r["title"],
+                parse_ts(r["first_seen"]),
+                parse_ts(r["last_seen"]),
+            )
+            for r in self._rows("SELECT * FROM chats ORDER BY chat_id")
+        ]
+
+    def add_watch(self, chat_id: int | None, name: str, query: str, now: datetime) -> bool:
+        """Add a watch to a chat (None: the config's watches); True if new, False if its
+        query replaced an existing watch of that name. Committed when this returns."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE watches SET name = ?, query = ? WHERE ifnull(chat_id, 0) = ?"
+                " AND name_key = ?",
+                (name, query, chat_id or 0, name.casefold()),
+            )
+            if cursor.rowcount:
+                return False
+            db.execute(
+                "INSERT INTO watches (chat_id, name, name_key, query, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (chat_id, name, name.casefold(), query, ts(now)),
+            )
+            return True
+
+    def remove_watch(self, chat_id: int | None, name: str) -> bool:
+        """Remove a chat's watch by name (any case); False if it had none by that name."""
+        with self._write() as db:
+            return bool(
+                db.execute(
+                    "DELETE FROM watches WHERE ifnull(chat_id, 0) = ? AND name_key = ?",
+                    (chat_id or 0, name.casefold()),
+                ).rowcount
+            )
+
+    def chat_watches(self, chat_id: int | None) -> list[Watch]:
+        """A chat's watches (None: the config's), in the order they were added."""
+        rows = self._rows(
+            "SELECT name, query FROM watches WHERE ifnull(chat_id, 0) = ? ORDER BY id",
+            (chat_id or 0,),
+        )
+        return [Watch(r["name"], r["query"]) for r in rows]
+
+    def all_chat_watches(self) -> dict[int, list[Watch]]:
+        """Every chat's own watches, by chat id (config watches not included)."""
+        out: dict[int, list[Watch]] = {}
+        for r in self._rows(
+            "SELECT chat_id, name, query FROM watches WHERE chat_id IS NOT NULL ORDER BY id"
+        ):
+            out.setdefault(r["chat_id"], []).append(Watch(r["name"], r["query"]))
+        return out
+
+    def sync_config_watches(self, watches: Iterable[Watch], now: datetime) -> None:
+        """Make the stored config watches exactly `watches` (run at start)."""
+        watches = list(watches)
+        with self._write() as db:
+            keep = [w.name.casefold() for w in watches]
+            marks = ", ".join("?" * len(keep))
+            db.execute(
+                f"DELETE FROM watches WHERE chat_id IS NULL AND name_key NOT IN ({marks})",
+                keep,
+            )
+            for watch in watches:
+                self.add_watch(None, watch.name, watch.query, now)
+
+    # -- recaps ------------------------------------------------------------------------
+
+    def recap_sent(self, date_key: str) -> bool:
+        """True if the recap for this local date (YYYY-MM-DD) was sent."""
+        return bool(self._value("SELECT 1 FROM recaps WHERE date_key = ?", (date_key,)))
+
+    def record_recap(self, date_key: str, now: datetime, recipients: Sequence[str]) -> None:
+        """Record that the recap for `date_key` was sent to `recipients`."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO recaps (date_key, sent_at, recipients) VALUES (?, ?, ?)"
+                " ON CONFLICT (date_key) DO UPDATE SET sent_at = excluded.sent_at,"
+                " recipients = excluded.recipients",
+                (date_key, ts(now), json.dumps(list(recipients), ensure_ascii=False)),
+            )
+
+    def last_recap(self) -> tuple[str, datetime] | None:
+        """The date key and send time of the latest recap, for `alertbot status`."""
+        rows = self._rows("SELECT date_key, sent_at FROM recaps ORDER BY date_key DESC LIMIT 1")
+        return (rows[0]["date_key"], parse_ts(rows[0]["sent_at"])) if rows else None

@@ -1,0 +1,135 @@
+"""The store's schema: migrations, refusing a newer database, pragmas, durability."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from alertbot.sources.health import SourceHealth
+from alertbot.sources.model import Validators
+from alertbot.store import SCHEMA_VERSION, Store, StoreError
+from alertbot.watch.match import Watch
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def test_migrates_an_empty_file_and_reopens_idempotently(tmp_path):
+    path = tmp_path / "state" / "alertbot.db"
+    store = Store.open(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    store.upsert_chat(-100, "group", "Desk", NOW)
+    store.close()
+
+    again = Store.open(path)
+    assert again.schema_version() == SCHEMA_VERSION
+    assert [c.chat_id for c in again.chats()] == [-100]
+    names = [r[0] for r in again.db.execute("SELECT name FROM _sqlite_migrations")]
+    assert names == ["0001_initial"]
+    again.close()
+
+
+def test_a_newer_database_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "alertbot.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+
+    with pytest.raises(StoreError) as info:
+        Store.open(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert f"schema {SCHEMA_VERSION + 1} > {SCHEMA_VERSION}" in message
+    assert "upgrade alertbot" in message
+
+
+def test_an_unknown_migration_is_refused(tmp_path):
+    path = tmp_path / "alertbot.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+            " VALUES ('alertbot', '0002_from_the_future', 'x')"
+        )
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this alertbot"):
+        Store.open(path)
+
+
+def test_a_file_that_is_not_a_database_names_its_path(tmp_path):
+    path = tmp_path / "alertbot.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError) as info:
+        Store.open(path)
+    assert str(path) in str(info.value)
+
+
+def test_pragmas_are_wal_full_and_a_busy_timeout(tmp_path):
+    store = Store.open(tmp_path / "alertbot.db")
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    store.close()
+
+
+def test_source_state_round_trips(tmp_path):
+    store = Store.open(tmp_path / "alertbot.db")
+    assert store.source_state("Outlet") == (SourceHealth(), Validators())
+    health = SourceHealth(
+        last_success=NOW,
+        last_attempt=NOW,
+        consecutive_failures=0,
+        next_poll=NOW.replace(hour=13),
+    )
+    validators = Validators(etag='"abc"', last_modified="Sat, 01 Mar 2025 11:00:00 GMT")
+    store.save_source_state("Outlet", "https://example.org/rss", health, validators)
+    assert store.source_state("Outlet") == (health, validators)
+
+
+def test_watches_per_chat_and_from_config(tmp_path):
+    store = Store.open(tmp_path / "alertbot.db")
+    assert store.add_watch(42, "Dabaa", "الضبعة", NOW) is True
+    assert store.add_watch(42, "dabaa", "الضبعة OR Dabaa", NOW) is False
+    assert store.chat_watches(42) == [Watch("dabaa", "الضبعة OR Dabaa")]
+    store.sync_config_watches([Watch("Naryshkin", "ناريشكين"), Watch("Gaza", "غزة")], NOW)
+    store.sync_config_watches([Watch("Naryshkin", "ناريشكين OR Naryshkin")], NOW)
+    assert store.chat_watches(None) == [Watch("Naryshkin", "ناريشكين OR Naryshkin")]
+    assert store.all_chat_watches() == {42: [Watch("dabaa", "الضبعة OR Dabaa")]}
+    assert store.remove_watch(42, "DABAA") is True
+    assert store.remove_watch(42, "DABAA") is False
+
+
+def test_recaps(tmp_path):
+    store = Store.open(tmp_path / "alertbot.db")
+    assert not store.recap_sent("2025-03-01")
+    store.record_recap("2025-03-01", NOW, ["desk@example.org"])
+    assert store.recap_sent("2025-03-01")
+    assert store.last_recap() == ("2025-03-01", NOW)
+
+
+def test_naive_times_are_refused(tmp_path):
+    store = Store.open(tmp_path / "alertbot.db")
+    with pytest.raises(ValueError, match="naive"):
+        store.upsert_chat(1, "private", None, datetime(2025, 3, 1))
+
+
+def test_another_process_sees_a_committed_write(tmp_path):
+    path = tmp_path / "alertbot.db"
+    store = Store.open(path)
+    store.record_recap("2025-03-01", NOW, [])
+    # The store stays open: the other process reads through the WAL, not a checkpoint.
+    code = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+        "print(c.execute('SELECT date_key FROM recaps').fetchone()[0])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "2025-03-01"
+    store.close()
