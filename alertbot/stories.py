@@ -174,7 +174,9 @@ class StoryIndex:
         self._ids: list[str] = []
         self._published: list[datetime] = []
         self._hashes: list[bytes] = []
-        self._values = np.empty((0, NUM_PERM), dtype=np.uint32)
+        self._rows: list[np.ndarray] = []
+        # The rows stacked into one array for matching, rebuilt only after an add.
+        self._stacked: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -182,11 +184,19 @@ class StoryIndex:
     def add(self, story_id: str, fp: Fingerprint, published: datetime) -> None:
         """Remember a story's fingerprint (a story may be added with several)."""
         _require_aware(published)
-        row = np.asarray(fp.hashvalues, dtype=np.uint32).reshape(1, NUM_PERM)
         self._ids.append(story_id)
         self._published.append(published)
         self._hashes.append(fp.content_hash)
-        self._values = np.vstack([self._values, row])
+        self._rows.append(np.asarray(fp.hashvalues, dtype=np.uint32))
+        self._stacked = None
+
+    @property
+    def _values(self) -> np.ndarray:
+        if self._stacked is None:
+            self._stacked = (
+                np.stack(self._rows) if self._rows else np.empty((0, NUM_PERM), dtype=np.uint32)
+            )
+        return self._stacked
 
     def match(
         self, fp: Fingerprint, published: datetime, window: timedelta = WINDOW
@@ -219,7 +229,8 @@ class StoryIndex:
         self._ids = [self._ids[i] for i in keep]
         self._published = [self._published[i] for i in keep]
         self._hashes = [self._hashes[i] for i in keep]
-        self._values = self._values[keep]
+        self._rows = [self._rows[i] for i in keep]
+        self._stacked = None
 
 
 @cache
