@@ -49,3 +49,13 @@ def seed_articles() -> dict[str, tuple[str, str]]:
         title, _, text = path.read_text(encoding="utf-8").partition("\n")
         out[path.name] = (title, text)
     return out
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A store on a real SQLite file, migrated."""
+    from alertbot.store import Store
+
+    opened = Store.open(tmp_path / "alertbot.db")
+    yield opened
+    opened.close()

@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 
 import pytest
+import storefixtures
+from storefixtures import NOW
 
 from alertbot.sources.model import Article
 from alertbot.store import Recipient, Store
 from alertbot.store import items as items_module
 
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+# Published an hour before it is recorded.
+article = partial(storefixtures.article, published=NOW - timedelta(hours=1))
 DESK = Recipient("telegram", "-1001234567890")
 MAIL = Recipient("email", "desk@example.org")
-
-
-def article(
-    url: str = "https://ahram.example/1",
-    source: str = "Ahram",
-    guid: str | None = None,
-    text: str = "السيسي يستقبل ناريشكين",
-) -> Article:
-    return Article(
-        source=source,
-        url=url,
-        canonical_url=url,
-        title="السيسي يستقبل ناريشكين",
-        text=text,
-        summary=None,
-        published=NOW - timedelta(hours=1),
-        language="ar",
-        fetched=NOW,
-        guid=guid,
-    )
 
 
 def counts(store: Store) -> dict[str, int]:
@@ -41,13 +25,6 @@ def counts(store: Store) -> dict[str, int]:
         t: store.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
         for t in ("seen_items", "stories", "story_sources", "outbox")
     }
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "alertbot.db")
-    yield s
-    s.close()
 
 
 def record(store: Store, a: Article, content_hash: str, story_id=None, recipients=(DESK,)):

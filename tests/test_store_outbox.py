@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
+from storefixtures import NOW, article, read_in_another_process
 
-from alertbot.sources.model import Article
 from alertbot.store import Recipient, Store
 
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 DESK = Recipient("telegram", "-1001234567890")
 MAIL = Recipient("email", "desk@example.org")
-
-
-def article(url: str = "https://ahram.example/1") -> Article:
-    return Article(
-        source="Ahram",
-        url=url,
-        canonical_url=url,
-        title="السيسي يستقبل ناريشكين",
-        text="السيسي يستقبل ناريشكين",
-        summary=None,
-        published=None,
-        language="ar",
-        fetched=NOW,
-    )
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "alertbot.db")
-    yield s
-    s.close()
 
 
 def queue(store: Store, url: str = "https://ahram.example/1", recipients=(DESK,)) -> list[int]:
@@ -99,14 +74,9 @@ def test_a_sent_mark_is_visible_to_a_second_connection_and_process(tmp_path):
     other = sqlite3.connect(path)
     assert other.execute("SELECT state FROM outbox WHERE id = ?", (row_id,)).fetchone() == ("sent",)
     other.close()
-    code = (
-        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
-        "print(c.execute('SELECT state, message_ref FROM outbox').fetchone())"
+    assert read_in_another_process(path, "SELECT state, message_ref FROM outbox") == (
+        "('sent', 'tg:1')"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "('sent', 'tg:1')"
     store.close()
 
 

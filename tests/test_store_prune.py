@@ -4,35 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
+import storefixtures
 
-from alertbot.sources.model import Article
 from alertbot.store import PruneCounts, Recipient, Store
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def article(url: str):
+    return storefixtures.article(url, text="text", fetched=T0)
+
+
 RETENTION = timedelta(days=30)
 DESK = Recipient("telegram", "-100")
-
-
-def article(url: str) -> Article:
-    return Article(
-        source="Ahram",
-        url=url,
-        canonical_url=url,
-        title="title",
-        text="text",
-        summary=None,
-        published=None,
-        language="ar",
-        fetched=T0,
-    )
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "alertbot.db")
-    yield s
-    s.close()
 
 
 def record(store: Store, url: str, now: datetime, watches=("W",), story_id=None):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
+from storefixtures import read_in_another_process
 
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Validators
@@ -124,12 +123,5 @@ def test_another_process_sees_a_committed_write(tmp_path):
     store = Store.open(path)
     store.record_recap("2025-03-01", NOW, [])
     # The store stays open: the other process reads through the WAL, not a checkpoint.
-    code = (
-        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
-        "print(c.execute('SELECT date_key FROM recaps').fetchone()[0])"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "2025-03-01"
+    assert read_in_another_process(path, "SELECT date_key FROM recaps") == "('2025-03-01',)"
     store.close()
