@@ -34,39 +34,48 @@ class OutboxMixin(StoreBase):
         return _outbox_row(rows[0]) if rows else None
 
     def mark_sent(self, row_id: int, now: datetime, message_ref: str | None = None) -> bool:
-        """Record a delivery; False if the row was not pending (already marked)."""
-        with self._write() as db:
-            changed = db.execute(
-                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, finished = ?,"
-                " message_ref = ?, last_error = NULL WHERE id = ? AND state = 'pending'",
-                (ts(now), message_ref, row_id),
-            ).rowcount
-            if changed:
-                self._log(row_id, "sent", now, message_ref=message_ref)
-        return bool(changed)
+        """Record a delivery, in its own transaction; False if the row was not pending."""
+        return self._transition(
+            row_id,
+            "state = 'sent', finished = ?, message_ref = ?, last_error = NULL",
+            (ts(now), message_ref),
+            "sent",
+            now,
+            message_ref=message_ref,
+        )
 
     def mark_retry(self, row_id: int, error: str, now: datetime, next_attempt: datetime) -> bool:
         """Record a failed attempt and when to try again; False if the row was not pending."""
-        with self._write() as db:
-            changed = db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?"
-                " WHERE id = ? AND state = 'pending'",
-                (error, ts(next_attempt), row_id),
-            ).rowcount
-            if changed:
-                self._log(row_id, "retry", now, error=error)
-        return bool(changed)
+        return self._transition(
+            row_id, "last_error = ?, next_attempt = ?", (error, ts(next_attempt)), "retry", now,
+            error=error,
+        )  # fmt: skip
 
     def mark_failed(self, row_id: int, error: str, now: datetime) -> bool:
         """Give up on a row, keeping the reason; False if the row was not pending."""
+        return self._transition(
+            row_id, "state = 'failed', last_error = ?, finished = ?", (error, ts(now)), "failed",
+            now, error=error,
+        )  # fmt: skip
+
+    def _transition(
+        self,
+        row_id: int,
+        assignments: str,
+        values: tuple[Any, ...],
+        event: str,
+        now: datetime,
+        **log: str | None,
+    ) -> bool:
+        """Count an attempt on a pending row, apply `assignments`, log `event`; one transaction."""
         with self._write() as db:
             changed = db.execute(
-                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?,"
-                " finished = ? WHERE id = ? AND state = 'pending'",
-                (error, ts(now), row_id),
+                f"UPDATE outbox SET attempts = attempts + 1, {assignments}"
+                " WHERE id = ? AND state = 'pending'",
+                (*values, row_id),
             ).rowcount
             if changed:
-                self._log(row_id, "failed", now, error=error)
+                self._log(row_id, event, now, **log)
         return bool(changed)
 
     def pending_count(self) -> int:
