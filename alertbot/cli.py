@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,8 +12,13 @@ from typing import IO, Any
 
 import click
 
-from alertbot.config import load_config, load_watchlist
+from alertbot.app import describe_start, install_signal_handlers, open_app, summarize, utc_now
+from alertbot.check import run_checks
+from alertbot.config import Config, config_path, load_config, load_watchlist
 from alertbot.errors import AlertbotError
+from alertbot.sources.poll import cpu_pool
+from alertbot.status import render_status
+from alertbot.store import Store
 from alertbot.text import camel_data
 from alertbot.text.lemmatize import Lemmatizer, load_lemmatizer
 from alertbot.watch.match import Matcher, WatchMatch
@@ -140,6 +147,97 @@ def _write(out: IO[str], item_id: str, matches: list[WatchMatch]) -> None:
         ],
     }
     out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file (default: $ALERTBOT_CONFIG, else config/alertbot.toml).",
+)
+@click.option("--once", is_flag=True, help="Poll every source once, deliver everything, exit.")
+def run(config_file: Path | None, once: bool) -> None:
+    """Poll the sources and deliver alerts: the main job."""
+    setup_logging()
+    try:
+        config = load_config(config_path(str(config_file) if config_file else None))
+        lemmatizer = open_lemmatizer()
+    except AlertbotError as exc:
+        _fail(exc)
+    try:
+        status = asyncio.run(_run(config, lemmatizer, once))
+    except AlertbotError as exc:  # the database cannot be opened or is too new
+        _fail(exc)
+    sys.exit(status)
+
+
+async def _run(config: Config, lemmatizer: Lemmatizer, once: bool) -> int:
+    with cpu_pool() as pool:
+        runtime = await open_app(config, lemmatizer, executor=pool)
+        async with runtime.stack:
+            for line in describe_start(config, runtime):
+                click.echo(f"alertbot: {line}", err=True)
+            if once:
+                outcomes, sent = await runtime.app.run_once()
+                await runtime.app.shutdown()
+                click.echo(f"alertbot: {summarize(outcomes, sent)}", err=True)
+                return 1 if outcomes and all(o.error for o in outcomes) else 0
+            stop = asyncio.Event()
+            remove = install_signal_handlers(stop)
+            try:
+                await runtime.app.run_forever(stop)
+            finally:
+                remove()
+            click.echo("alertbot: stopped", err=True)
+            return 0
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file (default: $ALERTBOT_CONFIG, else config/alertbot.toml).",
+)
+def status(config_file: Path | None) -> None:
+    """Sources and their health, watches, chats, pending and failed alerts, last recap."""
+    try:
+        config = load_config(config_path(str(config_file) if config_file else None))
+        store = Store.open(config.database)
+    except AlertbotError as exc:
+        _fail(exc)
+    try:
+        click.echo(render_status(config, store, utc_now()), nl=False)
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file (default: $ALERTBOT_CONFIG, else config/alertbot.toml).",
+)
+def check(config_file: Path | None) -> None:
+    """Validate the config, then try the database, Telegram, SMTP and every source once."""
+    setup_logging(logging.ERROR)
+    path = config_path(str(config_file) if config_file else None)
+    ok = asyncio.run(run_checks(path, echo=click.echo))
+    sys.exit(0 if ok else 1)
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Log to stderr; keep the libraries' chatter (and the Bot API URLs with the token
+    that httpx logs at INFO) out."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    for name in ("httpx", "httpcore", "apscheduler", "telegram", "hpack"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("trafilatura", "htmldate", "courlan", "charset_normalizer", "readability"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def main() -> None:

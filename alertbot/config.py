@@ -4,6 +4,9 @@ Every problem names its key path (`source[2].interval: bad duration '5x'`). Unkn
 are errors, so a typo never silently disables a feature. A missing optional section
 disables its feature. `${VAR}` in a string reads the environment when the file is loaded;
 an unset variable reads as empty, which for `telegram.token` means "no Telegram".
+
+`load_config` raises the first problem; `validate_config` (for `alertbot check`) reads on
+past each one and returns them all.
 """
 
 from __future__ import annotations
@@ -113,77 +116,116 @@ def parse_duration(value: str, key: str, path: str | None = None) -> int:
 
 
 class _Table:
-    """Reads the keys of one TOML table, checking types; `done()` rejects the rest."""
+    """Reads the keys of one TOML table, checking types; `done()` rejects the rest.
 
-    def __init__(self, data: Mapping[str, Any], key: str, path: str, environ: Mapping[str, str]):
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"expected a table, got {_kind(data)}", path=path, key=key)
-        self.data = dict(data)
+    Without a sink (`errors=None`) the first problem raises its `ConfigError`. With one,
+    every problem is appended to it and reading goes on with a safe value, so that
+    `validate_config` can report them all; `bad(name)` says a key already had a problem, so
+    that a check built on its value does not report it twice.
+    """
+
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        environ: Mapping[str, str],
+        errors: list[ConfigError] | None = None,
+    ):
         self.key = key
         self.path = path
         self.environ = environ
+        self.errors = errors
+        self._bad: set[str] = set()
+        self.is_table = isinstance(data, Mapping)
+        if not self.is_table:
+            self._report(ConfigError(f"expected a table, got {_kind(data)}", path=path, key=key))
+            data = {}
+        self.data = dict(data)
 
     def _at(self, name: str) -> str:
         return f"{self.key}.{name}" if self.key else name
 
-    def error(self, name: str, message: str) -> ConfigError:
-        return ConfigError(message, path=self.path, key=self._at(name))
+    def _report(self, error: ConfigError) -> None:
+        if self.errors is None:
+            raise error from None
+        self.errors.append(error)
+
+    def fail(self, name: str, message: str) -> None:
+        """Report a problem with key `name`: raise it, or record it and carry on."""
+        self._bad.add(name)
+        self._report(ConfigError(message, path=self.path, key=self._at(name)))
+
+    def bad(self, name: str) -> bool:
+        """True if key `name` already had a problem reported."""
+        return name in self._bad
 
     def get(self, name: str, kind: type[T], default: Any = ..., *, required: bool = False) -> T:
         if name not in self.data:
             if required or default is ...:
-                raise self.error(name, "is required")
+                self.fail(name, "is required")
+                return kind()
             return default
         value = self.data.pop(name)
         if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
-            raise self.error(name, f"expected {_kind_name(kind)}, got {_kind(value)}")
+            self.fail(name, f"expected {_kind_name(kind)}, got {_kind(value)}")
+            return kind() if default is ... else default
         if isinstance(value, str):
             value = self._expand(name, value)
         return value
 
     def text(self, name: str, default: Any = ..., *, non_empty: bool = True) -> str:
         value = self.get(name, str, default)
-        if non_empty and isinstance(value, str) and not value.strip() and default is ...:
-            raise self.error(name, "must not be empty")
+        if non_empty and not value.strip() and default is ... and not self.bad(name):
+            self.fail(name, "must not be empty")
         return value
 
     def duration(self, name: str, default: int | None) -> int | None:
         if name not in self.data:
             return default
         raw = self.get(name, str)
-        return parse_duration(raw, self._at(name), self.path)
+        if self.bad(name):
+            return default
+        try:
+            return parse_duration(raw, self._at(name), self.path)
+        except ConfigError as exc:
+            self.fail(name, exc.detail)
+            return default
 
     def int_list(self, name: str) -> tuple[int, ...]:
-        values = self.get(name, list, [])
-        for i, v in enumerate(values):
+        values = []
+        for i, v in enumerate(self.get(name, list, [])):
             if isinstance(v, bool) or not isinstance(v, int):
-                raise self.error(
-                    f"{name}[{i}]", f"expected an integer chat or user id, got {_kind(v)}"
-                )
+                self.fail(f"{name}[{i}]", f"expected an integer chat or user id, got {_kind(v)}")
+            else:
+                values.append(v)
         return tuple(values)
 
     def str_list(self, name: str) -> tuple[str, ...]:
-        values = self.get(name, list, [])
-        for i, v in enumerate(values):
+        values = []
+        for i, v in enumerate(self.get(name, list, [])):
             if not isinstance(v, str):
-                raise self.error(f"{name}[{i}]", f"expected a string, got {_kind(v)}")
-        return tuple(self._expand(f"{name}[{i}]", v) for i, v in enumerate(values))
+                self.fail(f"{name}[{i}]", f"expected a string, got {_kind(v)}")
+            else:
+                values.append(self._expand(f"{name}[{i}]", v))
+        return tuple(values)
 
     def table(self, name: str) -> _Table | None:
         if name not in self.data:
             return None
-        return _Table(self.data.pop(name), self._at(name), self.path, self.environ)
+        return self._child(self.data.pop(name), self._at(name))
 
     def array_of_tables(self, name: str) -> list[_Table]:
         values = self.get(name, list, [])
-        return [
-            _Table(v, f"{self._at(name)}[{i}]", self.path, self.environ)
-            for i, v in enumerate(values)
-        ]
+        tables = [self._child(v, f"{self._at(name)}[{i}]") for i, v in enumerate(values)]
+        return [t for t in tables if t.is_table]
+
+    def _child(self, data: Any, key: str) -> _Table:
+        return _Table(data, key, self.path, self.environ, self.errors)
 
     def done(self) -> None:
         for name in self.data:
-            raise self.error(name, "unknown key")
+            self.fail(name, "unknown key")
 
     def _expand(self, name: str, value: str) -> str:
         return _VAR_RE.sub(lambda m: self.environ.get(m.group(1), ""), value)
@@ -225,15 +267,17 @@ def _watches(root: _Table) -> tuple[Watch, ...]:
         name = entry.text("name").strip()
         query = entry.text("query")
         entry.done()
+        if entry.bad("name") or entry.bad("query"):
+            continue
         if name.casefold() in names:
-            raise entry.error(
-                "name", f"duplicate watch name {name!r} (also {names[name.casefold()]})"
-            )
+            entry.fail("name", f"duplicate watch name {name!r} (also {names[name.casefold()]})")
+            continue
         names[name.casefold()] = entry.key
         try:
             parse_query(query)
         except QuerySyntaxError as exc:
-            raise entry.error("query", str(exc)) from None
+            entry.fail("query", str(exc))
+            continue
         watches.append(Watch(name, query))
     return tuple(watches)
 
@@ -249,13 +293,31 @@ def load_watchlist(path: Path, environ: Mapping[str, str] = os.environ) -> tuple
 
 
 def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
-    """Read and validate a configuration file."""
-    root = _Table(_read_toml(path), "", str(path), environ)
+    """Read and validate a configuration file, raising its first problem."""
+    return _read_config(path, environ, None)
+
+
+def validate_config(path: Path, environ: Mapping[str, str] = os.environ) -> list[ConfigError]:
+    """Every problem in a configuration file, in file order as far as practical; [] if none."""
+    errors: list[ConfigError] = []
+    try:
+        _read_config(path, environ, errors)
+    except ConfigError as exc:  # the file itself: missing, unreadable, not TOML
+        errors.append(exc)
+    return errors
+
+
+def _read_config(
+    path: Path, environ: Mapping[str, str], errors: list[ConfigError] | None
+) -> Config:
+    """The config in `path`; each problem raises, or goes to `errors` when that is a list."""
+    root = _Table(_read_toml(path), "", str(path), environ, errors)
     tz_name = root.text("timezone", "UTC")
     try:
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise root.error("timezone", f"unknown time zone {tz_name!r}") from None
+        root.fail("timezone", f"unknown time zone {tz_name!r}")
+        timezone = ZoneInfo("UTC")
     database = Path(root.text("database", "state/alertbot.db"))
     retention = root.duration("retention", 30 * 86400)
 
@@ -289,12 +351,12 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     if (t := root.table("email")) is not None:
         security = t.text("security", "starttls")
         if security not in SECURITY_MODES:
-            raise t.error(
-                "security", f"must be one of {', '.join(SECURITY_MODES)}, not {security!r}"
-            )
+            t.fail("security", f"must be one of {', '.join(SECURITY_MODES)}, not {security!r}")
+            security = "starttls"
         recap_at = t.text("recap_at", "08:00")
         if not _TIME_RE.match(recap_at):
-            raise t.error("recap_at", f"expected a local time as HH:MM, got {recap_at!r}")
+            t.fail("recap_at", f"expected a local time as HH:MM, got {recap_at!r}")
+            recap_at = "08:00"
         email = EmailConfig(
             smtp_host=t.text("smtp_host"),
             smtp_port=_positive(t, "smtp_port", 465 if security == "ssl" else 587),
@@ -313,7 +375,8 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     for t in root.array_of_tables("source"):
         kind = t.text("type", "feed")
         if kind not in SOURCE_TYPES:
-            raise t.error("type", f"must be one of {', '.join(SOURCE_TYPES)}, not {kind!r}")
+            t.fail("type", f"must be one of {', '.join(SOURCE_TYPES)}, not {kind!r}")
+            kind = "feed"
         source = SourceConfig(
             name=t.text("name").strip(),
             url=t.text("url").strip(),
@@ -321,10 +384,10 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
             interval=t.duration("interval", None),
             full_text=t.get("full_text", bool, True),
         )
-        if not source.url.startswith(("http://", "https://")):
-            raise t.error("url", f"expected an http:// or https:// URL, got {source.url!r}")
-        if source.name.casefold() in seen_names:
-            raise t.error("name", f"duplicate source name {source.name!r}")
+        if not t.bad("url") and not source.url.startswith(("http://", "https://")):
+            t.fail("url", f"expected an http:// or https:// URL, got {source.url!r}")
+        if not t.bad("name") and source.name.casefold() in seen_names:
+            t.fail("name", f"duplicate source name {source.name!r}")
         seen_names.add(source.name.casefold())
         t.done()
         sources.append(source)
@@ -347,7 +410,8 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
 def _positive(t: _Table, name: str, default: int) -> int:
     value = t.get(name, int, default)
     if value <= 0:
-        raise t.error(name, f"must be a positive integer, got {value}")
+        t.fail(name, f"must be a positive integer, got {value}")
+        return default
     return value
 
 

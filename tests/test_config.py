@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from alertbot.config import config_path, load_config, load_watchlist, parse_duration
+from alertbot.config import (
+    config_path,
+    load_config,
+    load_watchlist,
+    parse_duration,
+    validate_config,
+)
 from alertbot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,3 +293,83 @@ def test_config_path_option_then_environment_then_default():
     assert config_path("x.toml", environ={"ALERTBOT_CONFIG": "y.toml"}) == Path("x.toml")
     assert config_path(None, environ={"ALERTBOT_CONFIG": "y.toml"}) == Path("y.toml")
     assert config_path(None, environ={}) == Path("config/alertbot.toml")
+
+
+# --- validate_config: every problem at once ----------------------------------------------
+
+
+def test_validate_config_reports_every_problem_in_file_order(write):
+    path = write(
+        'timezone = "UTC"\n'
+        "colour = 1\n"
+        '[polling]\ninterval = "5x"\nintervall = "2m"\n'
+        '[telegram]\ntoken = "t"\nadmins = ["me", 5, "you"]\n'
+        '[[source]]\nname = "A"\nurl = "https://a.example.org/rss"\n'
+        '[[source]]\nname = "B"\nurl = "https://b.example.org/rss"\nfull_text = "yes"\n'
+        '[[watch]]\nname = "Dabaa"\nquery = "الضبعة AND"\n'
+    )
+    errors = validate_config(path, environ={})
+    assert [e.key for e in errors] == [
+        "polling.interval",
+        "polling.intervall",
+        "telegram.admins[0]",
+        "telegram.admins[2]",
+        "source[1].full_text",
+        "watch[0].query",
+        "colour",
+    ]
+    assert all(isinstance(e, ConfigError) and str(e).startswith(f"{path}: ") for e in errors)
+    assert "bad duration '5x'" in str(errors[0])
+    assert str(errors[4]).endswith("source[1].full_text: expected a boolean, got a string")
+    assert str(errors[5]).endswith("watch[0].query: nothing after AND at column 11")
+
+
+def test_validate_config_first_problem_is_what_load_config_raises(write):
+    path = write('[[source]]\nname = "A"\nurl = "ftp://a.org"\ntype = "rss"\nx = 1\n')
+    errors = validate_config(path, environ={})
+    assert [e.key for e in errors] == ["source[0].type", "source[0].url", "source[0].x"]
+    assert str(config_error(path)) == str(errors[0])
+
+
+def test_validate_config_reports_a_problem_once(write):
+    # A missing or mistyped key is not also "empty", "not a URL" or a bad duration.
+    path = write(
+        "[[source]]\nname = 5\ninterval = 60\n"
+        '[[source]]\nname = "B"\nurl = "https://b.org"\n'
+        '[[watch]]\nname = "x"\n'
+        '[email]\nsmtp_host = ""\nsender = "s@example.org"\nsmtp_port = 0\nsecurity = "tls"\n'
+    )
+    errors = validate_config(path, environ={})
+    assert sorted((e.key, e.detail) for e in errors) == sorted(
+        [
+            ("email.security", "must be one of starttls, ssl, none, not 'tls'"),
+            ("email.smtp_host", "must not be empty"),
+            ("email.smtp_port", "must be a positive integer, got 0"),
+            ("source[0].name", "expected a string, got an integer"),
+            ("source[0].url", "is required"),
+            ("source[0].interval", "expected a string, got an integer"),
+            ("watch[0].query", "is required"),
+        ]
+    )
+
+
+def test_validate_config_duplicates_and_non_tables(write):
+    path = write(
+        'timezone = "Mars/Olympus_Mons"\npolling = 5\nsource = [1]\n'
+        + WATCH
+        + '[[watch]]\nname = "gaza"\nquery = "غزة"\n'
+    )
+    errors = validate_config(path, environ={})
+    assert [e.key for e in errors] == ["timezone", "polling", "source[0]", "watch[1].name"]
+
+
+def test_validate_config_of_a_good_file_is_empty():
+    assert validate_config(DEFAULT, environ={"TELEGRAM_BOT_TOKEN": "1:x"}) == []
+
+
+def test_validate_config_missing_file_and_invalid_toml(tmp_path, write):
+    missing = tmp_path / "nope.toml"
+    [err] = validate_config(missing, environ={})
+    assert str(err) == f"{missing}: file not found"
+    [err] = validate_config(write('timezone = "UTC\n'), environ={})
+    assert "not valid TOML" in str(err)

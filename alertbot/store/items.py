@@ -43,8 +43,13 @@ class ItemsMixin(StoreBase):
         with self._lock:
             return self._is_seen(canonical_url, guid, content_hash, source)
 
+    def is_seen_entry(self, canonical_url: str, guid: str | None, source: str) -> bool:
+        """True when a feed entry's URL or guid was seen: its page need not be fetched."""
+        with self._lock:
+            return self._is_seen(canonical_url, guid, None, source)
+
     def _is_seen(
-        self, canonical_url: str, guid: str | None, content_hash: str, source: str | None
+        self, canonical_url: str, guid: str | None, content_hash: str | None, source: str | None
     ) -> bool:
         return bool(
             self._value(
@@ -195,6 +200,19 @@ class ItemsMixin(StoreBase):
             "SELECT * FROM story_sources WHERE story_id = ? ORDER BY seen_at, rowid", (story_id,)
         )
         return _story(rows[0], outlets)
+
+    def item_outlet(self, seen_item_id: int) -> Outlet | None:
+        """A seen item as an outlet of its story: source, URL, title, published (or first
+        seen) time."""
+        rows = self._rows(
+            "SELECT source, url, title, coalesce(published, first_seen) AS at FROM seen_items"
+            " WHERE id = ?",
+            (seen_item_id,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Outlet(r["source"], r["url"], r["title"], parse_ts(r["at"]))
 
     def recent_story_fingerprints(self, since: datetime) -> list[tuple[int, bytes, datetime]]:
         """(story id, fingerprint, published or first seen) of items filed under a story since

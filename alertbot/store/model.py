@@ -83,7 +83,7 @@ class OutboxRow:
     channel: str
     recipient: str
     watches: tuple[str, ...]
-    snippet: str
+    snippet: str  # alertbot.snippet.Snippet, stored as JSON
     state: str  # pending | sent | failed
     attempts: int
     next_attempt: datetime
@@ -91,6 +91,7 @@ class OutboxRow:
     created: datetime
     finished: datetime | None
     message_ref: str | None
+    seen_item_id: int | None = None  # the article that queued it (None once pruned)
 
 
 @dataclass(frozen=True)

@@ -9,22 +9,28 @@ never deleted while pending. Each mark also writes a `delivery_log` line.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from alertbot.store.base import StoreBase
-from alertbot.store.model import OutboxRow, parse_ts, ts
+from alertbot.store.model import CHANNELS, OutboxRow, parse_ts, ts
 
 
 class OutboxMixin(StoreBase):
     """Pending alerts and their delivery."""
 
-    def due(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
-        """Pending rows whose next attempt is at or before `now`, oldest first."""
+    def due(
+        self, now: datetime, limit: int = 100, channels: Sequence[str] | None = None
+    ) -> list[OutboxRow]:
+        """Pending rows whose next attempt is at or before `now`, oldest first; only those
+        of `channels` when given."""
+        wanted = list(CHANNELS if channels is None else channels)
+        marks = ", ".join("?" * len(wanted))
         rows = self._rows(
             "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt <= ?"
-            " ORDER BY next_attempt, id LIMIT ?",
-            (ts(now), limit),
+            f" AND channel IN ({marks}) ORDER BY next_attempt, id LIMIT ?",
+            (ts(now), *wanted, limit),
         )
         return [_outbox_row(r) for r in rows]
 
@@ -78,9 +84,13 @@ class OutboxMixin(StoreBase):
                 self._log(row_id, event, now, **log)
         return bool(changed)
 
-    def pending_count(self) -> int:
-        """How many rows wait for delivery."""
-        return self._value("SELECT count(*) FROM outbox WHERE state = 'pending'")
+    def pending_count(self, channel: str | None = None) -> int:
+        """How many rows wait for delivery (through `channel`, when given)."""
+        if channel is None:
+            return self._value("SELECT count(*) FROM outbox WHERE state = 'pending'")
+        return self._value(
+            "SELECT count(*) FROM outbox WHERE state = 'pending' AND channel = ?", (channel,)
+        )
 
     def failed_rows(self, limit: int = 100) -> list[OutboxRow]:
         """Rows given up on, most recent first, for `alertbot status`."""
@@ -130,4 +140,5 @@ def _outbox_row(row: dict[str, Any]) -> OutboxRow:
         created=parse_ts(row["created"]),
         finished=parse_ts(row["finished"]),
         message_ref=row["message_ref"],
+        seen_item_id=row["seen_item_id"],
     )

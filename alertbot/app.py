@@ -1,0 +1,406 @@
+"""`alertbot run`: the sources, the pipeline, the outbox and the notifiers, on one scheduler.
+
+    AsyncIOScheduler (APScheduler 3, one per process)
+      poll:<source>   every source's interval, with jitter; one poll of a source at a time;
+                      a per-source deadline; a late run still runs (misfire grace)
+      dispatch        every few seconds, and straight after a poll that queued alerts
+      prune           daily: retention, and the story index's old entries
+
+A poll fetches the source (conditional GET), completes its new entries into articles (CPU
+work in a process pool), runs them through the `Pipeline` on one worker thread (matching,
+stories, `Store.record_item`), and only then stores the source's validators and health: a
+crash before that point polls the same items again rather than skipping them.
+
+A source that keeps failing backs off (`alertbot.sources.health`); its scheduled runs are
+skipped until its next poll time. Shutdown (SIGTERM, SIGINT): no new runs start, running
+ones get `GRACE` seconds to finish and are then cancelled, the database is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TextIO, TypeVar
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from alertbot.config import Config, SourceConfig
+from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifier
+from alertbot.pipeline import Pipeline, ProcessCounts, Watchlists
+from alertbot.sources.fetch import Fetcher
+from alertbot.sources.health import after_failure, after_success
+from alertbot.sources.model import Entry, FetchError, FetchErrorKind
+from alertbot.sources.poll import Poller, PollResult
+from alertbot.sources.urls import canonical_url
+from alertbot.store import Recipient, Store
+from alertbot.stories import WINDOW
+from alertbot.text.lemmatize import Lemmatizer
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DISPATCH_EVERY = timedelta(seconds=5)
+PRUNE_EVERY = timedelta(days=1)
+GRACE = 5.0  # seconds running work gets at shutdown before it is cancelled
+CONSOLE = Recipient("console", "stdout")
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware (the one clock the application reads)."""
+    return datetime.now(UTC)
+
+
+def poll_deadline(config: Config) -> float:
+    """Seconds one poll of a source may take, article pages included, before it is
+    abandoned: long enough for 50 article fetches, short enough that a hung source is
+    retried on its next run instead of holding its slot for good."""
+    return float(max(60, 6 * config.polling.timeout))
+
+
+def source_interval(config: Config, source: SourceConfig) -> timedelta:
+    """How often a source is polled."""
+    return timedelta(seconds=source.interval or config.polling.interval)
+
+
+@dataclass
+class PollOutcome:
+    """What one poll of one source did."""
+
+    source: str
+    skipped: bool = False  # backing off after failures
+    error: FetchError | None = None
+    not_modified: bool = False
+    entries: int = 0
+    counts: ProcessCounts = field(default_factory=ProcessCounts)
+
+
+class App:
+    """The running application: polls sources, queues alerts, dispatches them."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        pipeline: Pipeline,
+        poller: Poller,
+        dispatcher: Dispatcher,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        work: Executor | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.pipeline = pipeline
+        self.poller = poller
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self._work = work or ThreadPoolExecutor(1, thread_name_prefix="alertbot-pipeline")
+        self._running: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+
+    async def _in_work_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """Run store and pipeline steps on the one worker thread, in order."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._work, partial(function, *args))
+
+    # -- polling -----------------------------------------------------------------------
+
+    async def poll_source(self, source: SourceConfig, *, force: bool = False) -> PollOutcome:
+        """Poll one source, record its new articles and their alerts, save its health.
+
+        Without `force`, a source that is backing off after failures is skipped until its
+        next poll time.
+        """
+        now = self.clock()
+        health, validators = await self._in_work_thread(self.store.source_state, source.name)
+        if (
+            not force
+            and health.consecutive_failures
+            and health.next_poll is not None
+            and now < health.next_poll
+        ):
+            return PollOutcome(source.name, skipped=True)
+        deadline = poll_deadline(self.config)
+        try:
+            result = await asyncio.wait_for(
+                self.poller.poll(source, validators, now, seen=partial(self._seen, source)),
+                deadline,
+            )
+        except TimeoutError:
+            message = f"poll did not finish within {deadline:g} s; abandoned"
+            log.warning("source %r: %s", source.name, message)
+            error = FetchError(FetchErrorKind.TIMEOUT, message)
+            result = PollResult(source.name, validators=validators, error=error)
+        counts = ProcessCounts()
+        if result.articles:
+            counts = await self._in_work_thread(
+                self.pipeline.process, result.articles, self.clock()
+            )
+        interval = source_interval(self.config, source)
+        done = self.clock()
+        if result.error is not None:
+            health = after_failure(health, result.error, done, interval)
+        else:
+            health = after_success(health, done, interval)
+        await self._in_work_thread(
+            self.store.save_source_state, source.name, source.url, health, result.validators
+        )
+        if counts.queued:
+            log.info("source %r: %d new alerts queued", source.name, counts.queued)
+        return PollOutcome(
+            source.name,
+            error=result.error,
+            not_modified=result.not_modified,
+            entries=result.entries,
+            counts=counts,
+        )
+
+    def _seen(self, source: SourceConfig, entry: Entry) -> bool:
+        """True when an entry's URL or guid is already known: its page is not fetched."""
+        try:
+            url = canonical_url(entry.url)
+        except ValueError:
+            return False
+        return self.store.is_seen_entry(url, entry.guid, source.name)
+
+    async def poll_and_dispatch(self, source: SourceConfig) -> None:
+        """The scheduled job of one source: poll it, then deliver what it queued."""
+        outcome = await self.poll_source(source)
+        if outcome.counts.queued and not self._stopping:
+            await self.dispatcher.dispatch()
+
+    # -- one pass ----------------------------------------------------------------------
+
+    async def run_once(self) -> tuple[list[PollOutcome], DispatchCounts]:
+        """Poll every source once (backoff ignored), then deliver everything due."""
+        outcomes = await asyncio.gather(
+            *(self.poll_source(s, force=True) for s in self.config.sources)
+        )
+        sent = await self.dispatcher.dispatch()
+        return list(outcomes), sent
+
+    # -- the scheduler -----------------------------------------------------------------
+
+    async def prune(self) -> None:
+        """Drop what retention allows, and the index's stories too old to be joined."""
+        now = self.clock()
+        counts = await self._in_work_thread(
+            self.store.prune, now, timedelta(seconds=self.config.retention)
+        )
+        await self._in_work_thread(self.pipeline.forget_before, now - 2 * WINDOW)
+        log.info(
+            "pruned %d seen items, %d outbox rows, %d stories",
+            counts.seen_items, counts.outbox, counts.stories,
+        )  # fmt: skip
+
+    def _job(
+        self, make: Callable[[], Awaitable[object]]
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
+        """A scheduler job tracked for shutdown (an error in it is logged by APScheduler
+        with its traceback, and the job runs again at its next time)."""
+
+        async def job() -> None:
+            if self._stopping:
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await make()
+            finally:
+                self._running.discard(task)
+
+        return job
+
+    def schedule(self, scheduler: AsyncIOScheduler) -> None:
+        """Add the poll, dispatch and prune jobs."""
+        now = self.clock()
+        count = max(1, len(self.config.sources))
+        for i, source in enumerate(self.config.sources):
+            interval = source_interval(self.config, source)
+            # Spread the first polls over the first few seconds instead of all at once.
+            first = now + timedelta(seconds=min(interval.total_seconds(), 10) * i / count)
+            scheduler.add_job(
+                self._job(partial(self.poll_and_dispatch, source)),
+                IntervalTrigger(
+                    seconds=interval.total_seconds(),
+                    jitter=min(interval.total_seconds() * 0.1, 30),
+                ),
+                id=f"poll:{source.name}",
+                name=f"poll {source.name}",
+                next_run_time=first,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=int(interval.total_seconds()),
+            )
+        scheduler.add_job(
+            self._job(self.dispatcher.dispatch),
+            IntervalTrigger(seconds=DISPATCH_EVERY.total_seconds()),
+            id="dispatch",
+            next_run_time=now,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(DISPATCH_EVERY.total_seconds()),
+        )
+        scheduler.add_job(
+            self._job(self.prune),
+            IntervalTrigger(seconds=PRUNE_EVERY.total_seconds()),
+            id="prune",
+            next_run_time=now + timedelta(minutes=1),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(PRUNE_EVERY.total_seconds()),
+        )
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Run the scheduler until `stop` is set, then shut down within about GRACE s."""
+        scheduler = AsyncIOScheduler(timezone=self.config.timezone)
+        self.schedule(scheduler)
+        scheduler.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.shutdown(scheduler)
+
+    async def shutdown(self, scheduler: AsyncIOScheduler | None = None) -> None:
+        """Stop taking work; give running jobs GRACE seconds, then cancel them."""
+        self._stopping = True
+        self.dispatcher.stop()
+        if scheduler is not None and scheduler.running:
+            scheduler.pause()
+        running = set(self._running)
+        if running:
+            _, late = await asyncio.wait(running, timeout=GRACE)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("shutdown: abandoned %d running job(s)", len(late))
+                await asyncio.wait(late, timeout=1.0)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+        # A pipeline step already on the worker thread finishes (it is short and its
+        # transaction must not be cut); nothing new starts.
+        await asyncio.to_thread(partial(_shutdown_executor, self._work))
+
+
+def _shutdown_executor(executor: Executor) -> None:
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+def config_recipients(config: Config, channels: tuple[str, ...]) -> tuple[Recipient, ...]:
+    """Who the config's watches alert: the Telegram alert chats when Telegram delivers,
+    else the console."""
+    if "telegram" in channels and config.telegram is not None:
+        return tuple(Recipient("telegram", str(c)) for c in config.telegram.alert_chats)
+    return (CONSOLE,)
+
+
+def notifiers_for(config: Config, stdout: TextIO | None) -> dict[str, Notifier]:
+    """The notifiers this configuration uses."""
+    return {"console": ConsoleNotifier(config.timezone, stdout)}
+
+
+@dataclass
+class Runtime:
+    """The opened parts of a run, and what closes them."""
+
+    app: App
+    notifiers: dict[str, Notifier]
+    stack: AsyncExitStack
+
+
+async def open_app(
+    config: Config,
+    lemmatizer: Lemmatizer,
+    *,
+    stdout: TextIO | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    executor: Executor | None = None,
+    notifiers: dict[str, Notifier] | None = None,
+) -> Runtime:
+    """Open the store, fetcher, poller and notifiers for `config`; close with `runtime.stack`.
+
+    `executor` runs parsing and extraction (the process pool in production; None: one
+    private thread). `notifiers` replaces the configured ones (tests and benchmarks).
+    """
+    stack = AsyncExitStack()
+    try:
+        store = Store.open(config.database)
+        stack.callback(store.close)
+        now = clock()
+        store.sync_config_watches(config.watches, now)
+        notifiers = notifiers if notifiers is not None else notifiers_for(config, stdout)
+        channels = tuple(notifiers)
+        watchlists = Watchlists(
+            config.watches, config_recipients(config, channels), store.all_chat_watches()
+        )
+        pipeline = Pipeline(store, lemmatizer, watchlists)
+        pipeline.load_index(now)
+        fetcher = await stack.enter_async_context(Fetcher(config.polling))
+        poller = await stack.enter_async_context(Poller(fetcher, executor=executor))
+        dispatcher = Dispatcher(store, notifiers, clock)
+        app = App(config, store, pipeline, poller, dispatcher, clock=clock)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return Runtime(app, notifiers, stack)
+
+
+def describe_start(config: Config, runtime: Runtime) -> list[str]:
+    """The lines `alertbot run` prints at start: paths, counts, notifiers."""
+    chat_watches = runtime.app.pipeline.watchlists.chat_watches
+    per_chat = sum(len(w) for w in chat_watches.values())
+    channels = list(runtime.notifiers)
+    lines = [
+        f"config {config.path}, database {config.database}",
+        f"{len(config.sources)} sources, {len(config.watches)} watches"
+        f" (+{per_chat} in {len(chat_watches)} chats)",
+        "notifiers: " + ", ".join(channels),
+    ]
+    if config.telegram is None:
+        lines.append("no Telegram token configured: alerts are printed to the console")
+    pending = runtime.app.store.pending_count()
+    if pending:
+        lines.append(f"{pending} alerts pending from before")
+    return lines
+
+
+def install_signal_handlers(stop: asyncio.Event) -> Callable[[], None]:
+    """SIGTERM and SIGINT set `stop`; returns a function that removes the handlers."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+
+    def remove() -> None:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+    return remove
+
+
+def summarize(outcomes: list[PollOutcome], sent: DispatchCounts) -> str:
+    """One line about a `--once` pass."""
+    failed = [o for o in outcomes if o.error is not None]
+    total = ProcessCounts()
+    for o in outcomes:
+        for name in vars(total):
+            setattr(total, name, getattr(total, name) + getattr(o.counts, name))
+    parts = [
+        f"polled {len(outcomes)} sources ({len(failed)} failed)",
+        f"{total.articles} new articles",
+        f"{total.matched} matched",
+        f"{total.queued} alerts queued",
+        f"{sent.sent} sent",
+    ]
+    if sent.retried or sent.failed:
+        parts.append(f"{sent.retried} to retry, {sent.failed} failed")
+    return ", ".join(parts)

@@ -1,0 +1,154 @@
+"""The dispatcher: pending outbox rows through their channel's notifier.
+
+Each row is sent, then marked at once in its own transaction: sent (with the message
+reference), or retried later with exponential backoff, or, when the attempts run out or the
+channel says retrying cannot help, failed with the reason. Rows are never deleted here and
+never dropped: a crash between the send and the mark re-sends that one message at the next
+start, which is the at-most-one-duplicate promise of the outbox.
+
+Rows of a channel that has no notifier in this process (Telegram rows while the token is
+unset) stay pending and are counted by `alertbot status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from alertbot.notify.alert import Alert
+from alertbot.notify.base import DeliveryError, Notifier
+from alertbot.store import OutboxRow, Store
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(hours=1)
+BATCH = 50
+
+
+def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt: 30 s doubling to 1 h,
+    never sooner than the channel's own `retry_after`."""
+    delay = min(FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 16)), MAX_RETRY)
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay
+
+
+@dataclass
+class DispatchCounts:
+    """What one dispatch did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def attempted(self) -> int:
+        """Rows tried, whatever the outcome."""
+        return self.sent + self.retried + self.failed
+
+
+class Dispatcher:
+    """Delivers due outbox rows; one dispatch at a time per process.
+
+    `clock` gives the current time (injected so tests control it). Store calls run in a
+    worker thread so that a slow disk never stalls the event loop (and the bot with it).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        notifiers: Mapping[str, Notifier],
+        clock: Callable[[], datetime],
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self._store = store
+        self._notifiers = dict(notifiers)
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._lock = asyncio.Lock()
+        self._again = False
+        self._stopping = False
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels this dispatcher can deliver to."""
+        return tuple(self._notifiers)
+
+    def stop(self) -> None:
+        """Finish the row being sent, then take no more (shutdown)."""
+        self._stopping = True
+
+    async def dispatch(self) -> DispatchCounts:
+        """Send every row that is due, including rows queued while this runs (each
+        delivered row moves out of `due`: sent, failed, or retried at least 30 s later).
+
+        A call made while another dispatch runs returns at once with nothing counted: the
+        running one looks again before it finishes.
+        """
+        counts = DispatchCounts()
+        if self._lock.locked():
+            self._again = True
+            return counts
+        async with self._lock:
+            while not self._stopping:
+                self._again = False
+                rows = await asyncio.to_thread(self._store.due, self._clock(), BATCH, self.channels)
+                if not rows and not self._again:
+                    break
+                for row in rows:
+                    if self._stopping:
+                        break
+                    await self._deliver(row, counts)
+        return counts
+
+    async def _deliver(self, row: OutboxRow, counts: DispatchCounts) -> None:
+        notifier = self._notifiers[row.channel]
+        alert = await asyncio.to_thread(self._alert, row)
+        if alert is None:  # the story is gone: nothing can be said about it
+            await asyncio.to_thread(
+                self._store.mark_failed, row.id, "story no longer in the database", self._clock()
+            )
+            counts.failed += 1
+            return
+        try:
+            ref = await notifier.send(alert)
+        except DeliveryError as exc:
+            await self._failed_attempt(row, exc, counts)
+            return
+        await asyncio.to_thread(self._store.mark_sent, row.id, self._clock(), ref)
+        counts.sent += 1
+
+    def _alert(self, row: OutboxRow) -> Alert | None:
+        story = self._store.story(row.story_id)
+        if story is None:
+            return None
+        item = self._store.item_outlet(row.seen_item_id) if row.seen_item_id else None
+        return Alert.build(row, story, item)
+
+    async def _failed_attempt(
+        self, row: OutboxRow, error: DeliveryError, counts: DispatchCounts
+    ) -> None:
+        now = self._clock()
+        attempts = row.attempts + 1
+        reason = str(error)
+        if error.permanent or attempts >= self._max_attempts:
+            if not error.permanent:
+                reason = f"{reason} (gave up after {attempts} attempts)"
+            log.error("alert %d to %s %s failed: %s", row.id, row.channel, row.recipient, reason)
+            await asyncio.to_thread(self._store.mark_failed, row.id, reason, now)
+            counts.failed += 1
+            return
+        later = now + retry_delay(attempts, error.retry_after)
+        log.warning(
+            "alert %d to %s %s: %s; retry %d at %s",
+            row.id, row.channel, row.recipient, reason, attempts + 1, later.isoformat(),
+        )  # fmt: skip
+        await asyncio.to_thread(self._store.mark_retry, row.id, reason, now, later)
+        counts.retried += 1

@@ -1,0 +1,119 @@
+"""What `alertbot status` prints: sources and their health, watches, chats, outbox, recap.
+
+A pure function of the config, an open store and `now`; every time is shown in the
+config's time zone as `YYYY-MM-DD HH:MM`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, tzinfo
+
+from alertbot.config import Config
+from alertbot.sources.health import SourceHealth
+from alertbot.store import Store
+
+FAILED_SHOWN = 20
+
+
+def render_status(config: Config, store: Store, now: datetime) -> str:
+    """The plain-text report `alertbot status` prints."""
+    tz = config.timezone
+    sections = [
+        _header(config, store, now, tz),
+        _sources(config, store, tz),
+        _watches(config, store),
+        _chats(store, tz),
+        _outbox(store, tz),
+        _recap(store, tz),
+    ]
+    return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
+
+
+def local_time(when: datetime | None, tz: tzinfo) -> str:
+    """A stored time as `YYYY-MM-DD HH:MM` in `tz` ("-" for none)."""
+    return "-" if when is None else f"{when.astimezone(tz):%Y-%m-%d %H:%M}"
+
+
+def _header(config: Config, store: Store, now: datetime, tz: tzinfo) -> list[str]:
+    return [
+        f"config:   {config.path}",
+        f"database: {config.database} (schema {store.schema_version()})",
+        f"now:      {local_time(now, tz)} {config.timezone.key}",
+    ]
+
+
+def _sources(config: Config, store: Store, tz: tzinfo) -> list[str]:
+    lines = [f"Sources ({len(config.sources)})"]
+    configured = set()
+    for source in config.sources:
+        configured.add(source.name)
+        health, _ = store.source_state(source.name)
+        lines.append(f"  {source.name} [{source.type}] {source.url}")
+        lines.append(f"    {_local_health(health, tz).describe()}")
+    for name in store.source_names():
+        if name not in configured:
+            health, _ = store.source_state(name)
+            lines.append(f"  {name} (not in config): {_local_health(health, tz).describe()}")
+    if len(lines) == 1:
+        lines.append("  none")
+    return lines
+
+
+def _local_health(health: SourceHealth, tz: tzinfo) -> SourceHealth:
+    """The same health with its times in `tz`, so `describe()` shows local times."""
+
+    def local(when: datetime | None) -> datetime | None:
+        return None if when is None else when.astimezone(tz)
+
+    return replace(
+        health,
+        last_success=local(health.last_success),
+        last_attempt=local(health.last_attempt),
+        next_poll=local(health.next_poll),
+    )
+
+
+def _watches(config: Config, store: Store) -> list[str]:
+    lines = [f"Watches ({len(config.watches)} in config)"]
+    lines += [f"  {watch.name}: {watch.query}" for watch in config.watches]
+    titles = {chat.chat_id: chat.title for chat in store.chats()}
+    for chat_id, watches in store.all_chat_watches().items():
+        title = titles.get(chat_id)
+        lines.append(f"  chat {chat_id}" + (f" ({title})" if title else "") + ":")
+        lines += [f"    {watch.name}: {watch.query}" for watch in watches]
+    if len(lines) == 1:
+        lines.append("  none")
+    return lines
+
+
+def _chats(store: Store, tz: tzinfo) -> list[str]:
+    chats = store.chats()
+    lines = [f"Chats ({len(chats)})"]
+    for chat in chats:
+        lines.append(
+            f"  {chat.chat_id} {chat.kind} {chat.title or '-'}"
+            f" (last seen {local_time(chat.last_seen, tz)})"
+        )
+    return lines
+
+
+def _outbox(store: Store, tz: tzinfo) -> list[str]:
+    failed = store.failed_rows(FAILED_SHOWN)
+    lines = [f"Outbox: {store.pending_count()} pending"]
+    if failed:
+        lines.append(f"  failed, most recent first (up to {FAILED_SHOWN}):")
+    for row in failed:
+        lines.append(
+            f"  #{row.id} {row.channel} {row.recipient} story {row.story_id}"
+            f" failed {local_time(row.finished, tz)}: {row.last_error}"
+        )
+    return lines
+
+
+def _recap(store: Store, tz: tzinfo) -> list[str]:
+    last = store.last_recap()
+    if last is None:
+        return ["Last recap: never"]
+    date_key, sent_at = last
+    return [f"Last recap: {date_key} (sent {local_time(sent_at, tz)})"]

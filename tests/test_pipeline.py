@@ -1,0 +1,154 @@
+"""From articles to outbox rows: repeats, stories, recipients and old news."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alertbot.pipeline import Pipeline, Watchlists
+from alertbot.sources.model import Article
+from alertbot.store import Recipient
+from alertbot.watch.match import Watch
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+CONSOLE = (Recipient("console", "stdout"),)
+WATCHES = (
+    Watch("Naryshkin", "ناريشكين OR Naryshkin"),
+    Watch("El-Dabaa", "الضبعة"),
+    Watch("Mars", "المريخ"),
+)
+
+
+def _article(title: str, text: str, url: str, source: str = "Ahram", **kw) -> Article:
+    return Article(
+        source=source,
+        url=url,
+        canonical_url=url,
+        title=title,
+        text=text,
+        summary=None,
+        published=kw.pop("published", NOW - timedelta(hours=1)),
+        language="ar",
+        fetched=NOW,
+        **kw,
+    )
+
+
+@pytest.fixture
+def pipeline(store, lemmatizer) -> Pipeline:
+    return Pipeline(store, lemmatizer, Watchlists(WATCHES, CONSOLE))
+
+
+@pytest.fixture
+def seeds(seed_articles) -> list[tuple[str, str]]:
+    return [seed_articles[name] for name in sorted(seed_articles)]
+
+
+def _rows(store) -> list[dict]:
+    return store._rows("SELECT story_id, channel, recipient, watches FROM outbox ORDER BY id")
+
+
+def test_an_article_matching_two_watches_gives_one_alert_naming_both(pipeline, store, seeds):
+    title, text = seeds[1]  # the one that names El-Dabaa
+    counts = pipeline.process([_article(title, text, "https://a.example/1")], NOW)
+    assert (counts.matched, counts.new_stories, counts.queued) == (1, 1, 1)
+    (row,) = _rows(store)
+    assert row["channel"] == "console"
+    assert row["watches"] == '["Naryshkin", "El-Dabaa"]'
+
+
+def test_the_two_seed_articles_months_apart_stay_two_stories(pipeline, store, seeds):
+    (t1, x1), (t2, x2) = seeds
+    pipeline.process([_article(t1, x1, "https://a.example/1")], NOW)
+    later = NOW + timedelta(days=120)
+    pipeline.process([_article(t2, x2, "https://b.example/2", "Sky", published=later)], later)
+    assert len({r["story_id"] for r in _rows(store)}) == 2
+
+
+def test_a_repeat_by_url_guid_or_content_is_not_new(pipeline, store, seeds):
+    title, text = seeds[0]
+    first = _article(title, text, "https://a.example/1", guid="https://a.example/?p=1")
+    pipeline.process([first], NOW)
+    edited = replace(first, text=text + "\nتحديث: أضيفت فقرة.")  # same URL, edited in place
+    same_guid = replace(
+        first, url="https://a.example/amp/1", canonical_url="https://a.example/amp/1"
+    )
+    same_text = _article(title, text, "https://mirror.example/x", source="Mirror")
+    counts = pipeline.process([edited, same_guid, same_text], NOW)
+    assert counts.seen == 3 and counts.queued == 0
+    assert len(_rows(store)) == 1
+
+
+def test_a_near_duplicate_from_another_outlet_joins_the_story_without_a_second_alert(
+    pipeline, store, seeds
+):
+    title, text = seeds[0]
+    pipeline.process([_article(title, text, "https://a.example/1")], NOW)
+    paragraphs = text.split("\n")
+    rewrite = "\n".join(paragraphs[:-1]) + "\nوأضاف المصدر أن الزيارة تستمر يومين."
+    other = _article(title, rewrite, "https://other.example/9", source="Other")
+    counts = pipeline.process([other], NOW + timedelta(minutes=30))
+    assert (counts.joined, counts.queued) == (1, 0)
+    (row,) = _rows(store)
+    story = store.story(row["story_id"])
+    assert [o.source for o in story.outlets] == ["Ahram", "Other"]
+
+
+def test_the_story_index_is_rebuilt_from_the_store_after_a_restart(store, lemmatizer, seeds):
+    title, text = seeds[0]
+    Pipeline(store, lemmatizer, Watchlists(WATCHES, CONSOLE)).process(
+        [_article(title, text, "https://a.example/1")], NOW
+    )
+    restarted = Pipeline(store, lemmatizer, Watchlists(WATCHES, CONSOLE))
+    assert restarted.load_index(NOW) == 1
+    copy = _article(title, text + "\nسطر إضافي.", "https://other.example/9", source="Other")
+    assert restarted.process([copy], NOW).joined == 1
+    assert len(_rows(store)) == 1
+
+
+def test_chat_watches_alert_their_chat_and_config_watches_the_config_recipients(
+    store, lemmatizer, seeds
+):
+    lists = Watchlists(
+        WATCHES,
+        (Recipient("telegram", "-100"),),
+        {42: [Watch("Dabaa plant", "الضبعة")], 7: [Watch("Mars", "المريخ")]},
+    )
+    title, text = seeds[1]  # the one that names El-Dabaa
+    Pipeline(store, lemmatizer, lists).process([_article(title, text, "https://a.example/1")], NOW)
+    rows = {(r["recipient"], r["watches"]) for r in _rows(store)}
+    assert rows == {("-100", '["Naryshkin", "El-Dabaa"]'), ("42", '["Dabaa plant"]')}
+
+
+def test_a_chat_that_is_also_an_alert_chat_gets_one_row_naming_all_its_watches(
+    store, lemmatizer, seeds
+):
+    lists = Watchlists(
+        WATCHES, (Recipient("telegram", "42"),), {42: [Watch("Dabaa plant", "الضبعة")]}
+    )
+    title, text = seeds[1]  # the one that names El-Dabaa
+    Pipeline(store, lemmatizer, lists).process([_article(title, text, "https://a.example/1")], NOW)
+    (row,) = _rows(store)
+    assert row["watches"] == '["Naryshkin", "El-Dabaa", "Dabaa plant"]'
+
+
+def test_old_news_is_recorded_but_not_alerted(pipeline, store, seeds):
+    title, text = seeds[0]
+    old = _article(title, text, "https://a.example/1", published=NOW - timedelta(days=30))
+    counts = pipeline.process([old], NOW)
+    assert (counts.matched, counts.too_old, counts.queued) == (1, 1, 0)
+    assert store.is_seen_entry("https://a.example/1", None, "Ahram")
+
+
+def test_an_article_matching_nothing_is_only_marked_seen(pipeline, store):
+    counts = pipeline.process([_article("عنوان", "نص عن الطقس.", "https://a.example/1")], NOW)
+    assert (counts.matched, counts.new_stories, counts.queued) == (0, 0, 0)
+    assert store.is_seen_entry("https://a.example/1", None, "Ahram")
+
+
+def test_a_date_in_the_future_counts_as_now(pipeline, store, seeds):
+    title, text = seeds[0]
+    future = _article(title, text, "https://a.example/1", published=NOW + timedelta(days=400))
+    assert pipeline.process([future], NOW).queued == 1

@@ -1,0 +1,98 @@
+"""`alertbot status`: what it prints from a real store file, times in the config's zone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from storefixtures import NOW, article
+
+from alertbot.config import Config, PollingConfig, SourceConfig
+from alertbot.sources.health import SourceHealth
+from alertbot.sources.model import Validators
+from alertbot.status import render_status
+from alertbot.store import Recipient, Store
+from alertbot.watch.match import Watch
+
+CAIRO = ZoneInfo("Africa/Cairo")  # UTC+2 in March
+
+
+def config(db: Path, **changes) -> Config:
+    base = Config(
+        path=Path("config/alertbot.toml"),
+        timezone=CAIRO,
+        database=db,
+        retention=30 * 86400,
+        polling=PollingConfig(),
+        telegram=None,
+        email=None,
+        sources=(
+            SourceConfig("BBC Arabic", "https://feeds.bbci.co.uk/arabic/rss.xml"),
+            SourceConfig("Ahram", "https://ahram.example/", type="page"),
+        ),
+        watches=(Watch("Naryshkin", "ناريشكين OR Naryshkin"),),
+    )
+    return replace(base, **changes)
+
+
+def lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines()]
+
+
+def test_an_empty_store(store, tmp_path):
+    out = render_status(config(tmp_path / "alertbot.db", sources=(), watches=()), store, NOW)
+    assert "config:   config/alertbot.toml" in out
+    assert f"database: {tmp_path / 'alertbot.db'} (schema {store.schema_version()})" in out
+    assert "now:      2025-03-01 14:00 Africa/Cairo" in out
+    assert "Outbox: 0 pending" in lines(out)
+    assert "Last recap: never" in lines(out)
+    assert "Chats (0)" in lines(out)
+
+
+def test_everything_an_operator_looks_for(store: Store, tmp_path):
+    bbc = SourceHealth(
+        last_success=NOW - timedelta(hours=2),
+        last_attempt=NOW,
+        last_error_kind="http-status",
+        last_error="HTTP 404",
+        consecutive_failures=3,
+        next_poll=NOW + timedelta(minutes=40),
+    )
+    store.save_source_state("BBC Arabic", "https://bbc.example/rss", bbc, Validators())
+    ok = SourceHealth(last_success=NOW, last_attempt=NOW, next_poll=NOW + timedelta(minutes=5))
+    store.save_source_state("Old outlet", "https://old.example/rss", ok, Validators())
+    store.upsert_chat(-100123, "supergroup", "Desk", NOW)
+    store.upsert_chat(42, "private", None, NOW + timedelta(minutes=1))
+    store.add_watch(-100123, "Dabaa", "الضبعة", NOW)
+    store.add_watch(42, "Gaza", "غزة", NOW)
+    desk, mail = Recipient("telegram", "-100123"), Recipient("email", "desk@example.org")
+    outcome = store.record_item(
+        article(), "hash-1", None, None, ["Naryshkin"], "يستقبل ناريشكين", [desk, mail], NOW
+    )
+    failed_id, _ = outcome.outbox_ids
+    assert store.mark_failed(failed_id, "HTTP 400: chat not found", NOW + timedelta(minutes=3))
+    store.record_recap("2025-02-28", datetime(2025, 3, 1, 6, 0, tzinfo=UTC), ["desk@example.org"])
+
+    out = lines(render_status(config(tmp_path / "alertbot.db"), store, NOW))
+
+    assert "Sources (2)" in out
+    assert "BBC Arabic [feed] https://feeds.bbci.co.uk/arabic/rss.xml" in out
+    assert "failing ×3: http-status: HTTP 404 (next try 2025-03-01 14:40)" in out
+    assert "Ahram [page] https://ahram.example/" in out
+    assert out[out.index("Ahram [page] https://ahram.example/") + 1] == "not polled yet"
+    assert "Old outlet (not in config): ok (last success 2025-03-01 14:00)" in out
+    assert "Naryshkin: ناريشكين OR Naryshkin" in out
+    assert out[out.index("chat -100123 (Desk):") + 1] == "Dabaa: الضبعة"
+    assert out[out.index("chat 42:") + 1] == "Gaza: غزة"
+    assert "Chats (2)" in out
+    assert "-100123 supergroup Desk (last seen 2025-03-01 14:00)" in out
+    assert "42 private - (last seen 2025-03-01 14:01)" in out
+    assert "Outbox: 1 pending" in out
+    story = store.outbox_row(failed_id).story_id
+    assert (
+        f"#{failed_id} telegram -100123 story {story} failed 2025-03-01 14:03:"
+        " HTTP 400: chat not found"
+    ) in out
+    assert "Last recap: 2025-02-28 (sent 2025-03-01 08:00)" in out
