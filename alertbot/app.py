@@ -155,6 +155,7 @@ class App:
         )
         if counts.queued:
             log.info("source %r: %d new alerts queued", source.name, counts.queued)
+        await self._stories_grew(counts.grown)
         return PollOutcome(
             source.name,
             error=result.error,
@@ -162,6 +163,15 @@ class App:
             entries=result.entries,
             counts=counts,
         )
+
+    async def _stories_grew(self, story_ids: set[int]) -> None:
+        """Tell the notifiers that can edit sent alerts that these stories gained outlets."""
+        for notifier in self.dispatcher.notifiers:
+            grew = getattr(notifier, "story_grew", None)
+            if grew is None:
+                continue
+            for story_id in sorted(story_ids):
+                await grew(story_id)
 
     def _seen(self, source: SourceConfig, entry: Entry) -> bool:
         """True when an entry's URL or guid is already known: its page is not fetched."""
@@ -392,8 +402,9 @@ def summarize(outcomes: list[PollOutcome], sent: DispatchCounts) -> str:
     failed = [o for o in outcomes if o.error is not None]
     total = ProcessCounts()
     for o in outcomes:
-        for name in vars(total):
-            setattr(total, name, getattr(total, name) + getattr(o.counts, name))
+        for name, value in vars(o.counts).items():
+            if isinstance(value, int):
+                setattr(total, name, getattr(total, name) + value)
     parts = [
         f"polled {len(outcomes)} sources ({len(failed)} failed)",
         f"{total.articles} new articles",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -242,4 +243,7 @@ def setup_logging(level: int = logging.INFO) -> None:
 
 def main() -> None:
     """Entry point of the `alertbot` console script."""
+    # python-telegram-bot 22: durations as timedeltas (the integer form is deprecated and
+    # warns on every 429).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     cli()

@@ -81,6 +81,7 @@ class ProcessCounts:
     joined: int = 0  # joined an existing story (another outlet, a rewrite)
     too_old: int = 0  # matched, but older than MAX_AGE: recorded without alerts
     queued: int = 0  # outbox rows written
+    grown: set[int] = field(default_factory=set)  # stories that gained an outlet
 
 
 class Pipeline:
@@ -158,4 +159,5 @@ class Pipeline:
                 counts.new_stories += 1
             else:
                 counts.joined += 1
+                counts.grown.add(outcome.story_id)
         counts.queued += len(outcome.outbox_ids)

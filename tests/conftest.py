@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from alertbot.errors import CamelDataError
 from alertbot.text import camel_data
 from alertbot.text.lemmatize import Lemmatizer, load_lemmatizer
 from alertbot.watch.match import Matcher, Watch
+
+# python-telegram-bot 22 warns (an error under filterwarnings=error) whenever it builds a
+# RetryAfter unless durations are timedeltas; alertbot's main() sets the same.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from storefixtures import article
 
 from alertbot.notify import Alert, ConsoleNotifier, DeliveryError, Dispatcher, retry_delay
 from alertbot.notify.console import FSI, PDI, format_alert
 from alertbot.snippet import Snippet
 from alertbot.store import Recipient
-from tests.storefixtures import article
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CAIRO = ZoneInfo("Africa/Cairo")

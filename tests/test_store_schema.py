@@ -6,11 +6,13 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
+from sqlite_utils import Database
 from storefixtures import read_in_another_process
 
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Validators
 from alertbot.store import SCHEMA_VERSION, Store, StoreError
+from alertbot.store.schema import known_migrations, migrations
 from alertbot.watch.match import Watch
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -27,8 +29,27 @@ def test_migrates_an_empty_file_and_reopens_idempotently(tmp_path):
     assert again.schema_version() == SCHEMA_VERSION
     assert [c.chat_id for c in again.chats()] == [-100]
     names = [r[0] for r in again.db.execute("SELECT name FROM _sqlite_migrations")]
-    assert names == ["0001_initial"]
+    assert names == known_migrations()
     again.close()
+
+
+def test_a_version_1_database_is_upgraded_keeping_its_rows(tmp_path):
+    """Regression guard for 0002: columns are added with defaults, nothing is rebuilt."""
+    path = tmp_path / "alertbot.db"
+    db = Database(str(path))
+    migrations.apply(db, stop_before="0002_telegram")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    db.execute(
+        "INSERT INTO chats (chat_id, kind, title, first_seen, last_seen)"
+        " VALUES (-100, 'group', 'Desk', '2025-03-01', '2025-03-01')"
+    )
+    db.conn.commit()
+    db.close()
+    store = Store.open(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    row = store._rows("SELECT chat_id, active, allowed, paused FROM chats")
+    assert row == [{"chat_id": -100, "active": 1, "allowed": 0, "paused": 0}]
+    store.close()
 
 
 def test_a_newer_database_is_refused_with_a_clear_message(tmp_path):

@@ -25,6 +25,7 @@ class Alert:
     snippet: Snippet
     also: tuple[str, ...]  # other outlets that carried the story, in order
     attempts: int  # delivery attempts made before this one
+    last_error: str | None = None  # why the last attempt failed
 
     @classmethod
     def build(cls, row: OutboxRow, story: Story, item: Outlet | None) -> Alert:
@@ -47,4 +48,5 @@ class Alert:
             snippet=Snippet.from_json(row.snippet),
             also=others,
             attempts=row.attempts,
+            last_error=row.last_error,
         )

@@ -81,6 +81,11 @@ class Dispatcher:
         """The channels this dispatcher can deliver to."""
         return tuple(self._notifiers)
 
+    @property
+    def notifiers(self) -> tuple[Notifier, ...]:
+        """The notifiers, one per channel."""
+        return tuple(self._notifiers.values())
+
     def stop(self) -> None:
         """Finish the row being sent, then take no more (shutdown)."""
         self._stopping = True
@@ -110,7 +115,11 @@ class Dispatcher:
 
     async def _deliver(self, row: OutboxRow, counts: DispatchCounts) -> None:
         notifier = self._notifiers[row.channel]
-        alert = await asyncio.to_thread(self._alert, row)
+        current = await asyncio.to_thread(self._store.outbox_row, row.id)
+        if current is None or current.state != "pending":
+            return  # delivered meanwhile (a grouped backlog message carried it)
+        row = current
+        alert = await asyncio.to_thread(self.alert_for, row)
         if alert is None:  # the story is gone: nothing can be said about it
             await asyncio.to_thread(
                 self._store.mark_failed, row.id, "story no longer in the database", self._clock()
@@ -125,7 +134,8 @@ class Dispatcher:
         await asyncio.to_thread(self._store.mark_sent, row.id, self._clock(), ref)
         counts.sent += 1
 
-    def _alert(self, row: OutboxRow) -> Alert | None:
+    def alert_for(self, row: OutboxRow) -> Alert | None:
+        """The alert an outbox row stands for, or None once its story is gone."""
         story = self._store.story(row.story_id)
         if story is None:
             return None

@@ -27,6 +27,9 @@ from alertbot.store.model import (
     ts_or_none,
 )
 
+# Article texts are kept this long, for trying a new watch on recent news.
+TEXT_KEPT = timedelta(days=7)
+
 
 class ItemsMixin(StoreBase):
     """Seen items and stories."""
@@ -94,8 +97,8 @@ class ItemsMixin(StoreBase):
                 new_story = True
             seen_id = db.execute(
                 "INSERT INTO seen_items (canonical_url, url, guid, content_hash, fingerprint,"
-                " source, story_id, title, published, first_seen)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " source, story_id, title, published, first_seen, text)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article.canonical_url,
                     article.url,
@@ -107,6 +110,7 @@ class ItemsMixin(StoreBase):
                     article.title,
                     ts_or_none(article.published),
                     ts(now),
+                    article.text,
                 ),
             ).lastrowid
             outbox_ids: list[int] = []
@@ -214,6 +218,19 @@ class ItemsMixin(StoreBase):
         r = rows[0]
         return Outlet(r["source"], r["url"], r["title"], parse_ts(r["at"]))
 
+    def recent_items(self, since: datetime, limit: int = 5000) -> list[dict[str, Any]]:
+        """Items first seen since `since` that still have their text, newest first: title,
+        text, url, source, published (or first seen)."""
+        rows = self._rows(
+            "SELECT title, text, url, source, coalesce(published, first_seen) AS at"
+            " FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
+            " ORDER BY first_seen DESC, id DESC LIMIT ?",
+            (ts(since), limit),
+        )
+        for r in rows:
+            r["at"] = parse_ts(r["at"])
+        return rows
+
     def recent_story_fingerprints(self, since: datetime) -> list[tuple[int, bytes, datetime]]:
         """(story id, fingerprint, published or first seen) of items filed under a story since
         `since`, oldest first, to rebuild the clustering index at start."""
@@ -231,7 +248,8 @@ class ItemsMixin(StoreBase):
         Sent and failed outbox rows go `retention` after they finished; seen items
         `retention` after first seen unless a pending row points at them or at their story;
         stories once nothing points at them and they have not changed for `retention`;
-        the delivery log after `retention`. Recap history is kept (one row a day).
+        the delivery log after `retention`. Article texts go after `TEXT_KEPT` (they
+        serve /watch's backtest). Recap history is kept (one row a day).
         """
         cutoff = ts(now - retention)
         with self._write() as db:
@@ -254,6 +272,10 @@ class ItemsMixin(StoreBase):
                 (cutoff,),
             ).rowcount
             log = db.execute("DELETE FROM delivery_log WHERE at < ?", (cutoff,)).rowcount
+            db.execute(
+                "UPDATE seen_items SET text = NULL WHERE text IS NOT NULL AND first_seen < ?",
+                (ts(now - TEXT_KEPT),),
+            )
         return PruneCounts(seen_items=seen, outbox=outbox, stories=stories, delivery_log=log)
 
 

@@ -92,6 +92,8 @@ class OutboxRow:
     finished: datetime | None
     message_ref: str | None
     seen_item_id: int | None = None  # the article that queued it (None once pruned)
+    muted: bool = False  # the reader muted the story: no more edits
+    outlets_shown: int = 1  # how many outlets the sent message names
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,14 @@ class Chat:
     title: str | None
     first_seen: datetime
     last_seen: datetime
+    active: bool = True  # False once it blocked or removed the bot
+    allowed: bool = False  # allowed by an admin (/allow)
+    paused: bool = False
+    muted_until: datetime | None = None
+
+    def muted(self, now: datetime) -> bool:
+        """True while /mute is in force."""
+        return self.muted_until is not None and now < self.muted_until
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,34 @@ class OutboxMixin(StoreBase):
                 self._log(row_id, event, now, **log)
         return bool(changed)
 
+    def pending_rows(self, channel: str, recipient: str) -> list[OutboxRow]:
+        """One recipient's pending rows, oldest first (a backlog to group)."""
+        rows = self._rows(
+            "SELECT * FROM outbox WHERE state = 'pending' AND channel = ? AND recipient = ?"
+            " ORDER BY created, id",
+            (channel, recipient),
+        )
+        return [_outbox_row(r) for r in rows]
+
+    def editable_rows(self, story_id: int, channel: str, since: datetime) -> list[OutboxRow]:
+        """Sent, unmuted rows of a story with a message to edit, sent since `since`."""
+        rows = self._rows(
+            "SELECT * FROM outbox WHERE story_id = ? AND channel = ? AND state = 'sent'"
+            " AND muted = 0 AND message_ref IS NOT NULL AND finished >= ? ORDER BY id",
+            (story_id, channel, ts(since)),
+        )
+        return [_outbox_row(r) for r in rows]
+
+    def set_outlets_shown(self, row_id: int, count: int) -> None:
+        """Record how many outlets the sent message of a row now names."""
+        with self._write() as db:
+            db.execute("UPDATE outbox SET outlets_shown = ? WHERE id = ?", (count, row_id))
+
+    def mute_row(self, row_id: int) -> bool:
+        """Stop editing a sent alert (the reader muted its story); False if no such row."""
+        with self._write() as db:
+            return bool(db.execute("UPDATE outbox SET muted = 1 WHERE id = ?", (row_id,)).rowcount)
+
     def pending_count(self, channel: str | None = None) -> int:
         """How many rows wait for delivery (through `channel`, when given)."""
         if channel is None:
@@ -141,4 +169,6 @@ def _outbox_row(row: dict[str, Any]) -> OutboxRow:
         finished=parse_ts(row["finished"]),
         message_ref=row["message_ref"],
         seen_item_id=row["seen_item_id"],
+        muted=bool(row["muted"]),
+        outlets_shown=row["outlets_shown"],
     )

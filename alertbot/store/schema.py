@@ -156,8 +156,44 @@ def _m0001_initial(db: Database) -> None:
     db.execute("PRAGMA user_version = 1")
 
 
+_V2 = """
+-- Telegram: a chat blocked or kicked the bot (active = 0), was allowed by an admin,
+-- paused its alerts, or muted them until a time (matches then go to the recap only).
+ALTER TABLE chats ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE chats ADD COLUMN allowed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chats ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chats ADD COLUMN muted_until TEXT;
+
+-- A sent alert whose story the reader muted is no longer edited with new outlets;
+-- `outlets_shown` is how many outlets the sent message names.
+ALTER TABLE outbox ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN outlets_shown INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX outbox_story ON outbox(story_id, channel, state);
+
+-- The article text, kept for a week so that a new /watch can be tried on recent news.
+ALTER TABLE seen_items ADD COLUMN text TEXT;
+
+-- Sources added from Telegram by an admin (config sources live in the config file).
+CREATE TABLE runtime_sources (
+    name TEXT PRIMARY KEY,
+    name_key TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    type TEXT NOT NULL,
+    added_by INTEGER,
+    added_at TEXT NOT NULL
+);
+"""
+
+
+@migrations(name="0002_telegram")
+def _m0002_telegram(db: Database) -> None:
+    for statement in _statements(_V2):
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 2")
+
+
 # The number of the last migration above: bump it with each new migration.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _statements(script: str) -> list[str]:

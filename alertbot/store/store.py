@@ -1,6 +1,7 @@
-"""`Store`: opening the database, and sources, chats, watches and recaps.
+"""`Store`: opening the database, and sources and recaps.
 
-Items and stories are in `alertbot.store.items`, the outbox in `alertbot.store.outbox`;
+Items and stories are in `alertbot.store.items`, the outbox in `alertbot.store.outbox`,
+chats and their watches in `alertbot.store.chats`;
 `Store` brings them together over one connection. Every method that needs the time takes
 `now`; the store never reads the clock.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -18,13 +19,13 @@ from sqlite_utils import Database
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Validators
 from alertbot.store import schema
+from alertbot.store.chats import ChatsMixin
 from alertbot.store.items import ItemsMixin
-from alertbot.store.model import Chat, StoreError, parse_ts, ts, ts_or_none
+from alertbot.store.model import StoreError, parse_ts, ts, ts_or_none
 from alertbot.store.outbox import OutboxMixin
-from alertbot.watch.match import Watch
 
 
-class Store(ItemsMixin, OutboxMixin):
+class Store(ItemsMixin, OutboxMixin, ChatsMixin):
     """alertbot's SQLite database: open it with `Store.open(path)`, close it with `close()`."""
 
     @classmethod
@@ -135,89 +136,6 @@ class Store(ItemsMixin, OutboxMixin):
     def source_names(self) -> list[str]:
         """The sources that have state, by name."""
         return [r["name"] for r in self._rows("SELECT name FROM sources ORDER BY name")]
-
-    # -- chats and watches -------------------------------------------------------------
-
-    def upsert_chat(self, chat_id: int, kind: str, title: str | None, now: datetime) -> None:
-        """Remember a chat, or refresh its kind, title and last-seen time."""
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO chats (chat_id, kind, title, first_seen, last_seen)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
-                " kind = excluded.kind, title = excluded.title, last_seen = excluded.last_seen",
-                (chat_id, kind, title, ts(now), ts(now)),
-            )
-
-    def chats(self) -> list[Chat]:
-        """Every chat the bot knows."""
-        return [
-            Chat(
-                r["chat_id"],
-                r["kind"],
-                r["title"],
-                parse_ts(r["first_seen"]),
-                parse_ts(r["last_seen"]),
-            )
-            for r in self._rows("SELECT * FROM chats ORDER BY chat_id")
-        ]
-
-    def add_watch(self, chat_id: int | None, name: str, query: str, now: datetime) -> bool:
-        """Add a watch to a chat (None: the config's watches); True if new, False if its
-        query replaced an existing watch of that name. Committed when this returns."""
-        with self._write() as db:
-            cursor = db.execute(
-                "UPDATE watches SET name = ?, query = ? WHERE ifnull(chat_id, 0) = ?"
-                " AND name_key = ?",
-                (name, query, chat_id or 0, name.casefold()),
-            )
-            if cursor.rowcount:
-                return False
-            db.execute(
-                "INSERT INTO watches (chat_id, name, name_key, query, created)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (chat_id, name, name.casefold(), query, ts(now)),
-            )
-            return True
-
-    def remove_watch(self, chat_id: int | None, name: str) -> bool:
-        """Remove a chat's watch by name (any case); False if it had none by that name."""
-        with self._write() as db:
-            return bool(
-                db.execute(
-                    "DELETE FROM watches WHERE ifnull(chat_id, 0) = ? AND name_key = ?",
-                    (chat_id or 0, name.casefold()),
-                ).rowcount
-            )
-
-    def chat_watches(self, chat_id: int | None) -> list[Watch]:
-        """A chat's watches (None: the config's), in the order they were added."""
-        rows = self._rows(
-            "SELECT name, query FROM watches WHERE ifnull(chat_id, 0) = ? ORDER BY id",
-            (chat_id or 0,),
-        )
-        return [Watch(r["name"], r["query"]) for r in rows]
-
-    def all_chat_watches(self) -> dict[int, list[Watch]]:
-        """Every chat's own watches, by chat id (config watches not included)."""
-        out: dict[int, list[Watch]] = {}
-        for r in self._rows(
-            "SELECT chat_id, name, query FROM watches WHERE chat_id IS NOT NULL ORDER BY id"
-        ):
-            out.setdefault(r["chat_id"], []).append(Watch(r["name"], r["query"]))
-        return out
-
-    def sync_config_watches(self, watches: Iterable[Watch], now: datetime) -> None:
-        """Make the stored config watches exactly `watches` (run at start)."""
-        watches = list(watches)
-        with self._write() as db:
-            keep = [w.name.casefold() for w in watches]
-            marks = ", ".join("?" * len(keep))
-            db.execute(
-                f"DELETE FROM watches WHERE chat_id IS NULL AND name_key NOT IN ({marks})",
-                keep,
-            )
-            for watch in watches:
-                self.add_watch(None, watch.name, watch.query, now)
 
     # -- recaps ------------------------------------------------------------------------
 

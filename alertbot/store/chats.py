@@ -1,0 +1,150 @@
+"""Chats the bot has talked to, their state, and their watches.
+
+A chat is `active` until it blocks or removes the bot, `allowed` when an admin allowed it,
+`paused` by /pause, and muted until `muted_until` by /mute. Watches with no chat are the
+config file's `[[watch]]` entries, synced at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from alertbot.store.base import StoreBase
+from alertbot.store.model import Chat, parse_ts, ts, ts_or_none
+from alertbot.watch.match import Watch
+
+
+class ChatsMixin(StoreBase):
+    """Chats and watches."""
+
+    def upsert_chat(self, chat_id: int, kind: str, title: str | None, now: datetime) -> None:
+        """Remember a chat, or refresh its kind, title and last-seen time (a chat that writes
+        to the bot is active again)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO chats (chat_id, kind, title, first_seen, last_seen)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
+                " kind = excluded.kind, title = excluded.title, last_seen = excluded.last_seen,"
+                " active = 1",
+                (chat_id, kind, title, ts(now), ts(now)),
+            )
+
+    def chats(self) -> list[Chat]:
+        """Every chat the bot knows."""
+        return [_chat(r) for r in self._rows("SELECT * FROM chats ORDER BY chat_id")]
+
+    def chat(self, chat_id: int) -> Chat | None:
+        """One chat, or None if the bot has not seen it."""
+        rows = self._rows("SELECT * FROM chats WHERE chat_id = ?", (chat_id,))
+        return _chat(rows[0]) if rows else None
+
+    def set_chat_flag(self, chat_id: int, flag: str, value: bool, now: datetime) -> None:
+        """Set `active`, `allowed` or `paused` on a chat (creating its row if needed)."""
+        if flag not in ("active", "allowed", "paused"):
+            raise ValueError(f"not a chat flag: {flag!r}")
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO chats (chat_id, kind, first_seen, last_seen)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id) DO NOTHING",
+                (chat_id, "private" if chat_id > 0 else "group", ts(now), ts(now)),
+            )
+            db.execute(f"UPDATE chats SET {flag} = ? WHERE chat_id = ?", (int(value), chat_id))
+
+    def set_muted_until(self, chat_id: int, until: datetime | None) -> None:
+        """Mute a chat's alerts until a time (None: unmute)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE chats SET muted_until = ? WHERE chat_id = ?",
+                (ts_or_none(until), chat_id),
+            )
+
+    def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: move its row, watches and alerts to the new id."""
+        with self._write() as db:
+            if not self._value("SELECT 1 FROM chats WHERE chat_id = ?", (new_id,)):
+                db.execute("UPDATE chats SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
+            else:
+                db.execute("DELETE FROM chats WHERE chat_id = ?", (old_id,))
+            db.execute(
+                "UPDATE OR IGNORE watches SET chat_id = ? WHERE chat_id = ?", (new_id, old_id)
+            )
+            db.execute("DELETE FROM watches WHERE chat_id = ?", (old_id,))
+            db.execute(
+                "UPDATE OR IGNORE outbox SET recipient = ? WHERE channel = 'telegram'"
+                " AND recipient = ?",
+                (str(new_id), str(old_id)),
+            )
+
+    def add_watch(self, chat_id: int | None, name: str, query: str, now: datetime) -> bool:
+        """Add a watch to a chat (None: the config's watches); True if new, False if its
+        query replaced an existing watch of that name. Committed when this returns."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE watches SET name = ?, query = ? WHERE ifnull(chat_id, 0) = ?"
+                " AND name_key = ?",
+                (name, query, chat_id or 0, name.casefold()),
+            )
+            if cursor.rowcount:
+                return False
+            db.execute(
+                "INSERT INTO watches (chat_id, name, name_key, query, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (chat_id, name, name.casefold(), query, ts(now)),
+            )
+            return True
+
+    def remove_watch(self, chat_id: int | None, name: str) -> bool:
+        """Remove a chat's watch by name (any case); False if it had none by that name."""
+        with self._write() as db:
+            return bool(
+                db.execute(
+                    "DELETE FROM watches WHERE ifnull(chat_id, 0) = ? AND name_key = ?",
+                    (chat_id or 0, name.casefold()),
+                ).rowcount
+            )
+
+    def chat_watches(self, chat_id: int | None) -> list[Watch]:
+        """A chat's watches (None: the config's), in the order they were added."""
+        rows = self._rows(
+            "SELECT name, query FROM watches WHERE ifnull(chat_id, 0) = ? ORDER BY id",
+            (chat_id or 0,),
+        )
+        return [Watch(r["name"], r["query"]) for r in rows]
+
+    def all_chat_watches(self) -> dict[int, list[Watch]]:
+        """Every chat's own watches, by chat id (config watches not included)."""
+        out: dict[int, list[Watch]] = {}
+        for r in self._rows(
+            "SELECT chat_id, name, query FROM watches WHERE chat_id IS NOT NULL ORDER BY id"
+        ):
+            out.setdefault(r["chat_id"], []).append(Watch(r["name"], r["query"]))
+        return out
+
+    def sync_config_watches(self, watches: Iterable[Watch], now: datetime) -> None:
+        """Make the stored config watches exactly `watches` (run at start)."""
+        watches = list(watches)
+        with self._write() as db:
+            keep = [w.name.casefold() for w in watches]
+            marks = ", ".join("?" * len(keep))
+            db.execute(
+                f"DELETE FROM watches WHERE chat_id IS NULL AND name_key NOT IN ({marks})",
+                keep,
+            )
+            for watch in watches:
+                self.add_watch(None, watch.name, watch.query, now)
+
+
+def _chat(row: dict[str, Any]) -> Chat:
+    return Chat(
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        title=row["title"],
+        first_seen=parse_ts(row["first_seen"]),
+        last_seen=parse_ts(row["last_seen"]),
+        active=bool(row["active"]),
+        allowed=bool(row["allowed"]),
+        paused=bool(row["paused"]),
+        muted_until=parse_ts(row["muted_until"]),
+    )
