@@ -37,7 +37,7 @@ from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifie
 from alertbot.pipeline import Pipeline, ProcessCounts, Watchlists
 from alertbot.sources.fetch import Fetcher
 from alertbot.sources.health import after_failure, after_success
-from alertbot.sources.model import Entry, FetchError, FetchErrorKind
+from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Validators
 from alertbot.sources.poll import Poller, PollResult
 from alertbot.sources.urls import canonical_url
 from alertbot.store import Recipient, Store
@@ -49,8 +49,17 @@ T = TypeVar("T")
 
 DISPATCH_EVERY = timedelta(seconds=5)
 PRUNE_EVERY = timedelta(days=1)
+MAX_ROUNDS = 10  # polls in a row of a source whose new entries exceed one poll's cap
 GRACE = 5.0  # seconds running work gets at shutdown before it is cancelled
 CONSOLE = Recipient("console", "stdout")
+
+
+def _add(total: ProcessCounts, more: ProcessCounts) -> None:
+    """Add `more`'s counts into `total`."""
+    for name, value in vars(more).items():
+        if isinstance(value, int):
+            setattr(total, name, getattr(total, name) + value)
+    total.grown |= more.grown
 
 
 def utc_now() -> datetime:
@@ -117,7 +126,9 @@ class App:
         """Poll one source, record its new articles and their alerts, save its health.
 
         Without `force`, a source that is backing off after failures is skipped until its
-        next poll time.
+        next poll time. A source listing more new entries than one poll completes is polled
+        again at once (up to `MAX_ROUNDS` times), and its validators are kept back until
+        nothing is left, so a 304 can never hide entries that were cut off.
         """
         now = self.clock()
         health, validators = await self._in_work_thread(self.store.source_state, source.name)
@@ -128,41 +139,52 @@ class App:
             and now < health.next_poll
         ):
             return PollOutcome(source.name, skipped=True)
+        outcome = PollOutcome(source.name)
+        saved = validators
+        for _ in range(MAX_ROUNDS):
+            result = await self._poll_once(source, validators)
+            outcome.error = result.error
+            outcome.not_modified = result.not_modified
+            outcome.entries = max(outcome.entries, result.entries)
+            if result.articles:
+                counts = await self._in_work_thread(
+                    self.pipeline.process, result.articles, self.clock()
+                )
+                _add(outcome.counts, counts)
+            if result.error is not None or not result.remaining:
+                if result.error is None:
+                    saved = result.validators
+                break
+            validators = Validators()  # fetch the whole listing again for the rest
+        interval = source_interval(self.config, source)
+        done = self.clock()
+        if outcome.error is not None:
+            health = after_failure(health, outcome.error, done, interval)
+        else:
+            health = after_success(health, done, interval)
+        await self._in_work_thread(
+            self.store.save_source_state, source.name, source.url, health, saved
+        )
+        if outcome.counts.queued:
+            log.info("source %r: %d new alerts queued", source.name, outcome.counts.queued)
+        await self._stories_grew(outcome.counts.grown)
+        return outcome
+
+    async def _poll_once(self, source: SourceConfig, validators: Validators) -> PollResult:
+        """One fetch of the source and its new entries, abandoned at the deadline."""
         deadline = poll_deadline(self.config)
         try:
-            result = await asyncio.wait_for(
-                self.poller.poll(source, validators, now, seen=partial(self._seen, source)),
+            return await asyncio.wait_for(
+                self.poller.poll(
+                    source, validators, self.clock(), seen=partial(self._seen, source)
+                ),
                 deadline,
             )
         except TimeoutError:
             message = f"poll did not finish within {deadline:g} s; abandoned"
             log.warning("source %r: %s", source.name, message)
             error = FetchError(FetchErrorKind.TIMEOUT, message)
-            result = PollResult(source.name, validators=validators, error=error)
-        counts = ProcessCounts()
-        if result.articles:
-            counts = await self._in_work_thread(
-                self.pipeline.process, result.articles, self.clock()
-            )
-        interval = source_interval(self.config, source)
-        done = self.clock()
-        if result.error is not None:
-            health = after_failure(health, result.error, done, interval)
-        else:
-            health = after_success(health, done, interval)
-        await self._in_work_thread(
-            self.store.save_source_state, source.name, source.url, health, result.validators
-        )
-        if counts.queued:
-            log.info("source %r: %d new alerts queued", source.name, counts.queued)
-        await self._stories_grew(counts.grown)
-        return PollOutcome(
-            source.name,
-            error=result.error,
-            not_modified=result.not_modified,
-            entries=result.entries,
-            counts=counts,
-        )
+            return PollResult(source.name, validators=validators, error=error)
 
     async def _stories_grew(self, story_ids: set[int]) -> None:
         """Tell the notifiers that can edit sent alerts that these stories gained outlets."""
@@ -402,9 +424,7 @@ def summarize(outcomes: list[PollOutcome], sent: DispatchCounts) -> str:
     failed = [o for o in outcomes if o.error is not None]
     total = ProcessCounts()
     for o in outcomes:
-        for name, value in vars(o.counts).items():
-            if isinstance(value, int):
-                setattr(total, name, getattr(total, name) + value)
+        _add(total, o.counts)
     parts = [
         f"polled {len(outcomes)} sources ({len(failed)} failed)",
         f"{total.articles} new articles",

@@ -13,7 +13,14 @@ from typing import IO, Any
 
 import click
 
-from alertbot.app import describe_start, install_signal_handlers, open_app, summarize, utc_now
+from alertbot.app import (
+    GRACE,
+    describe_start,
+    install_signal_handlers,
+    open_app,
+    summarize,
+    utc_now,
+)
 from alertbot.check import run_checks
 from alertbot.config import Config, config_path, load_config, load_watchlist
 from alertbot.errors import AlertbotError
@@ -174,24 +181,35 @@ def run(config_file: Path | None, once: bool) -> None:
 
 
 async def _run(config: Config, lemmatizer: Lemmatizer, once: bool) -> int:
-    with cpu_pool() as pool:
-        runtime = await open_app(config, lemmatizer, executor=pool)
-        async with runtime.stack:
-            for line in describe_start(config, runtime):
-                click.echo(f"alertbot: {line}", err=True)
-            if once:
-                outcomes, sent = await runtime.app.run_once()
+    stop = asyncio.Event()
+    remove = install_signal_handlers(stop)
+    try:
+        with cpu_pool() as pool:
+            runtime = await open_app(config, lemmatizer, executor=pool)
+            async with runtime.stack:
+                for line in describe_start(config, runtime):
+                    click.echo(f"alertbot: {line}", err=True)
+                if not once:
+                    await runtime.app.run_forever(stop)
+                    click.echo("alertbot: stopped", err=True)
+                    return 0
+                passing = asyncio.create_task(runtime.app.run_once())
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait({passing, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not passing.done():  # SIGTERM during the pass: finish it or abandon it
+                    await asyncio.wait({passing}, timeout=GRACE)
+                    passing.cancel()
+                    await asyncio.gather(passing, return_exceptions=True)
+                    await runtime.app.shutdown()
+                    click.echo("alertbot: stopped", err=True)
+                    return 0
+                outcomes, sent = passing.result()
                 await runtime.app.shutdown()
                 click.echo(f"alertbot: {summarize(outcomes, sent)}", err=True)
                 return 1 if outcomes and all(o.error for o in outcomes) else 0
-            stop = asyncio.Event()
-            remove = install_signal_handlers(stop)
-            try:
-                await runtime.app.run_forever(stop)
-            finally:
-                remove()
-            click.echo("alertbot: stopped", err=True)
-            return 0
+    finally:
+        remove()
 
 
 @cli.command()

@@ -15,6 +15,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from httpserver import LocalServer, Request, Response
 
 from alertbot.check import run_checks
+from alertbot.store import SCHEMA_VERSION
 
 TOKEN = "123456:AAH-very-secret-token"
 PASSWORD = "p"
@@ -65,7 +66,8 @@ async def test_good_and_failing_sources(tmp_path, server):
     ok, out = await check(path)
     assert not ok
     assert out[0] == f"ok   config: {path} (3 sources, 0 watches)"
-    assert out[1] == f"ok   database: {tmp_path / 'state' / 'alertbot.db'} (schema 1)"
+    database = tmp_path / "state" / "alertbot.db"
+    assert out[1] == f"ok   database: {database} (schema {SCHEMA_VERSION})"
     assert f"ok   source Good: 3 entries ({server.url('/rss')})" in out
     [gone] = [line for line in out if "source Gone" in line]
     assert gone.startswith("FAIL source Gone: http-status: ")

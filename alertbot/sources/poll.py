@@ -64,6 +64,7 @@ class PollResult:
     not_modified: bool = False
     error: FetchError | None = None
     entries: int = 0  # entries the source listed (before `seen` and the cap)
+    remaining: int = 0  # new entries left for the next poll by the per-poll cap
 
 
 def source_url(source: SourceConfig) -> str:
@@ -151,6 +152,7 @@ class Poller:
         listed = len(entries)
         if seen is not None:
             entries = [e for e in entries if not seen(e)]
+        remaining = max(0, len(entries) - self._max_entries)
         entries = entries[: self._max_entries]
         articles = await asyncio.gather(
             *(self._complete(source, entry, now, trusted) for entry in entries)
@@ -160,6 +162,7 @@ class Poller:
             articles=[a for a in articles if a is not None],
             validators=fetched.validators,
             entries=listed,
+            remaining=remaining,
         )
 
     async def _entries(
