@@ -374,7 +374,7 @@ async def open_app(
         watchlists = Watchlists(
             config.watches, config_recipients(config, channels), store.all_chat_watches()
         )
-        pipeline = Pipeline(store, lemmatizer, watchlists)
+        pipeline = Pipeline(store, lemmatizer, watchlists, executor=executor)
         pipeline.load_index(now)
         fetcher = await stack.enter_async_context(Fetcher(config.polling))
         poller = await stack.enter_async_context(Poller(fetcher, executor=executor))

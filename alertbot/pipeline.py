@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from alertbot.snippet import snippet_for
 from alertbot.sources.model import Article
 from alertbot.store import Recipient, Store
-from alertbot.stories import WINDOW, Fingerprint, StoryIndex, fingerprint
+from alertbot.stories import WINDOW, Fingerprint, StoryIndex, fingerprints
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher, Watch, WatchMatch
 
@@ -95,8 +96,12 @@ class Pipeline:
         *,
         index: StoryIndex | None = None,
         max_age: timedelta = MAX_AGE,
+        executor: Executor | None = None,
     ) -> None:
         self._store = store
+        # Fingerprints are computed here when given (the process pool); matching needs the
+        # morphology database, which only this process holds.
+        self._executor = executor
         self._lemmatizer = lemmatizer
         self._index = index or StoryIndex()
         self._max_age = max_age
@@ -122,42 +127,83 @@ class Pipeline:
         self._index.forget_before(cutoff)
 
     def process(self, articles: Iterable[Article], now: datetime) -> ProcessCounts:
-        """Record each article that is new, queueing alerts for the watches it matched."""
+        """Record each article that is new, queueing alerts for the watches it matched.
+
+        Matching and fingerprints are computed first; then the whole batch is recorded in
+        one transaction (one disk sync for a poll, not one per article). Each article is
+        still seen-with-its-outbox-rows atomically: the batch commits or none of it does.
+        """
         counts = ProcessCounts()
-        for article in articles:
+        articles = list(articles)
+        prepared = []
+        for article, fp in zip(articles, self._fingerprints(articles), strict=True):
             counts.articles += 1
-            self._process_one(article, now, counts)
+            item = self._prepare(article, fp, now, counts)
+            if item is not None:
+                prepared.append(item)
+        if prepared:
+            with self._store.batch():
+                for item in prepared:
+                    self._record(item, now, counts)
         return counts
 
-    def _process_one(self, article: Article, now: datetime, counts: ProcessCounts) -> None:
-        fp = fingerprint(article.title, article.text)
+    def _fingerprints(self, articles: list[Article]) -> list[Fingerprint]:
+        pairs = [(a.title, a.text) for a in articles]
+        if self._executor is None or len(pairs) < 8:
+            return fingerprints(pairs)
+        chunks = [pairs[i : i + 16] for i in range(0, len(pairs), 16)]
+        return [fp for chunk in self._executor.map(fingerprints, chunks) for fp in chunk]
+
+    def _prepare(
+        self, article: Article, fp: Fingerprint, now: datetime, counts: ProcessCounts
+    ) -> _Prepared | None:
+        """Everything about an article that needs no write: None if it was seen before."""
         digest = fp.content_hash.hex()
         if self._store.is_seen(article.canonical_url, article.guid, digest, article.source):
             counts.seen += 1
-            return
+            return None
         matches = self._matcher.match_article(article.title, article.text)
         names, recipients = self.watchlists.recipients(matches)
         published = article.published
         if published is None or published > now + FUTURE_SLACK:
             published = now
-        story_id = self._index.find(fp, published)
         snippet = snippet_for(article.title, article.text, matches).to_json() if matches else ""
         if matches:
             counts.matched += 1
             if now - published > self._max_age:
                 counts.too_old += 1
                 recipients = []
+        return _Prepared(article, fp, digest, published, names, snippet, recipients)
+
+    def _record(self, item: _Prepared, now: datetime, counts: ProcessCounts) -> None:
+        # The story is looked up here, not in _prepare: an earlier article of the same
+        # batch may have started it.
+        story_id = self._index.find(item.fp, item.published)
         outcome = self._store.record_item(
-            article, digest, fp.to_bytes(), story_id, names, snippet, recipients, now
-        )
+            item.article, item.digest, item.fp.to_bytes(), story_id, item.names,
+            item.snippet, item.recipients, now,
+        )  # fmt: skip
         if outcome.already_seen:
             counts.seen += 1
             return
         if outcome.story_id is not None:
-            self._index.add(outcome.story_id, fp, published)
+            self._index.add(outcome.story_id, item.fp, item.published)
             if outcome.new_story:
                 counts.new_stories += 1
             else:
                 counts.joined += 1
                 counts.grown.add(outcome.story_id)
         counts.queued += len(outcome.outbox_ids)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """An unseen article with its fingerprint, matches and recipients, ready to record."""
+
+    article: Article
+    fp: Fingerprint
+    digest: str
+    published: datetime
+    names: list[str]
+    snippet: str
+    recipients: list[Recipient]

@@ -108,11 +108,15 @@ class Fingerprint:
         return cls(tuple(int(v) for v in values), content_hash)
 
 
-def content_words(title: str, text: str) -> list[str]:
+def normalised_words(title: str, text: str) -> list[str]:
+    """Every word of title and text, normalised (`normalize_word`), in order."""
+    return [normalize_word(surface) for _, _, surface in words(f"{title}\n{text}")]
+
+
+def content_words(title: str, text: str, normalised: list[str] | None = None) -> list[str]:
     """The normalised, clitic-stripped content words of title and text, in order."""
     out = []
-    for _, _, surface in words(f"{title}\n{text}"):
-        word = normalize_word(surface)
+    for word in normalised if normalised is not None else normalised_words(title, text):
         if word in _STOPWORDS:
             continue
         for prefix in _PREFIXES:
@@ -131,10 +135,10 @@ def shingles(tokens: list[str], size: int = SHINGLE) -> set[str]:
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
-def content_hash(title: str, text: str) -> bytes:
+def content_hash(title: str, text: str, normalised: list[str] | None = None) -> bytes:
     """sha256 of every normalised word of title and text, joined by single spaces."""
-    normalised = " ".join(normalize_word(w) for _, _, w in words(f"{title}\n{text}"))
-    return hashlib.sha256(normalised.encode("utf-8")).digest()
+    joined = " ".join(normalised if normalised is not None else normalised_words(title, text))
+    return hashlib.sha256(joined.encode("utf-8")).digest()
 
 
 def minhash_values(items: set[str]) -> tuple[int, ...]:
@@ -146,9 +150,16 @@ def minhash_values(items: set[str]) -> tuple[int, ...]:
 
 def fingerprint(title: str, text: str, size: int = SHINGLE) -> Fingerprint:
     """The fingerprint of an article: MinHash of its shingles and its content hash."""
+    normalised = normalised_words(title, text)
     return Fingerprint(
-        minhash_values(shingles(content_words(title, text), size)), content_hash(title, text)
+        minhash_values(shingles(content_words(title, text, normalised), size)),
+        content_hash(title, text, normalised),
     )
+
+
+def fingerprints(pairs: list[tuple[str, str]]) -> list[Fingerprint]:
+    """`fingerprint` of each (title, text): one call, for handing a batch to a process pool."""
+    return [fingerprint(title, text) for title, text in pairs]
 
 
 def similarity(a: Fingerprint, b: Fingerprint) -> float:
@@ -167,55 +178,58 @@ class StoryMatch:
 
 
 class StoryIndex:
-    """Recent stories' fingerprints in memory; the store rebuilds it from SQLite at start."""
+    """Recent stories' fingerprints in memory; the store rebuilds it from SQLite at start.
+
+    The hash values live in one numpy matrix that grows by doubling, with the publication
+    times beside it as epoch seconds, so `match` is a few vectorised operations however
+    many stories are indexed, and `add` is amortised O(1).
+    """
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
         self.threshold = threshold
         self._ids: list[str] = []
-        self._published: list[datetime] = []
-        self._hashes: list[bytes] = []
-        self._rows: list[np.ndarray] = []
-        # The rows stacked into one array for matching, rebuilt only after an add.
-        self._stacked: np.ndarray | None = None
+        self._values = np.empty((64, NUM_PERM), dtype=np.uint32)
+        self._times = np.empty(64, dtype=np.float64)
+        self._hashes: dict[bytes, int] = {}  # content hash -> latest row with it
+        self._size = 0
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return self._size
 
     def add(self, story_id: str, fp: Fingerprint, published: datetime) -> None:
         """Remember a story's fingerprint (a story may be added with several)."""
         _require_aware(published)
+        if self._size == len(self._times):
+            self._values = np.concatenate([self._values, np.empty_like(self._values)])
+            self._times = np.concatenate([self._times, np.empty_like(self._times)])
+        row = self._size
+        self._values[row] = np.asarray(fp.hashvalues, dtype=np.uint32)
+        self._times[row] = published.timestamp()
         self._ids.append(story_id)
-        self._published.append(published)
-        self._hashes.append(fp.content_hash)
-        self._rows.append(np.asarray(fp.hashvalues, dtype=np.uint32))
-        self._stacked = None
-
-    @property
-    def _values(self) -> np.ndarray:
-        if self._stacked is None:
-            self._stacked = (
-                np.stack(self._rows) if self._rows else np.empty((0, NUM_PERM), dtype=np.uint32)
-            )
-        return self._stacked
+        self._hashes[fp.content_hash] = row
+        self._size += 1
 
     def match(
         self, fp: Fingerprint, published: datetime, window: timedelta = WINDOW
     ) -> StoryMatch | None:
         """The most similar story at or above the threshold within `window`, if any."""
         _require_aware(published)
-        if not self._ids:
+        if not self._size:
             return None
-        times = np.array([abs(p - published) <= window for p in self._published])
-        if not times.any():
+        at = published.timestamp()
+        times = self._times[: self._size]
+        near = np.abs(times - at) <= window.total_seconds()
+        if not near.any():
             return None
-        sims = (self._values == np.asarray(fp.hashvalues, dtype=np.uint32)).mean(axis=1)
-        same = np.array([h == fp.content_hash for h in self._hashes])
-        sims = np.where(same, 1.0, sims)
-        sims = np.where(times, sims, -1.0)
+        same = self._hashes.get(fp.content_hash)
+        if same is not None and near[same]:
+            return StoryMatch(self._ids[same], 1.0)
+        rows = np.flatnonzero(near)
+        sims = (self._values[rows] == np.asarray(fp.hashvalues, dtype=np.uint32)).mean(axis=1)
         best = int(np.argmax(sims))
         if sims[best] < self.threshold:
             return None
-        return StoryMatch(self._ids[best], float(sims[best]))
+        return StoryMatch(self._ids[int(rows[best])], float(sims[best]))
 
     def find(self, fp: Fingerprint, published: datetime, window: timedelta = WINDOW) -> str | None:
         """The id of the story this fingerprint joins, or None for a new story."""
@@ -225,12 +239,17 @@ class StoryIndex:
     def forget_before(self, cutoff: datetime) -> None:
         """Drop the fingerprints of stories published before `cutoff`."""
         _require_aware(cutoff)
-        keep = [i for i, p in enumerate(self._published) if p >= cutoff]
+        keep = np.flatnonzero(self._times[: self._size] >= cutoff.timestamp())
+        capacity = max(64, len(keep))
+        values = np.empty((capacity, NUM_PERM), dtype=np.uint32)
+        times = np.empty(capacity, dtype=np.float64)
+        values[: len(keep)] = self._values[keep]
+        times[: len(keep)] = self._times[keep]
+        self._values, self._times = values, times
         self._ids = [self._ids[i] for i in keep]
-        self._published = [self._published[i] for i in keep]
-        self._hashes = [self._hashes[i] for i in keep]
-        self._rows = [self._rows[i] for i in keep]
-        self._stacked = None
+        self._size = len(keep)
+        old_rows = {int(old): new for new, old in enumerate(keep)}
+        self._hashes = {h: old_rows[r] for h, r in self._hashes.items() if r in old_rows}
 
 
 @cache

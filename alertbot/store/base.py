@@ -49,6 +49,12 @@ class StoreBase:
                     conn.execute("ROLLBACK")
                 raise
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group several writes into one transaction (one sync to disk): all or nothing."""
+        with self._write():
+            yield
+
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         """All rows of a read, as dicts."""
         with self._lock:
