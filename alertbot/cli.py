@@ -48,6 +48,14 @@ def open_lemmatizer() -> Lemmatizer:
     return load_lemmatizer(str(data.database))
 
 
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file (default: $ALERTBOT_CONFIG, else config/alertbot.toml).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """alertbot: Telegram and email alerts for watched keywords in Arabic news."""
@@ -158,12 +166,7 @@ def _write(out: IO[str], item_id: str, matches: list[WatchMatch]) -> None:
 
 
 @cli.command()
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (default: $ALERTBOT_CONFIG, else config/alertbot.toml).",
-)
+@config_option
 @click.option("--once", is_flag=True, help="Poll every source once, deliver everything, exit.")
 def run(config_file: Path | None, once: bool) -> None:
     """Poll the sources and deliver alerts: the main job."""
@@ -213,12 +216,7 @@ async def _run(config: Config, lemmatizer: Lemmatizer, once: bool) -> int:
 
 
 @cli.command()
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (default: $ALERTBOT_CONFIG, else config/alertbot.toml).",
-)
+@config_option
 def status(config_file: Path | None) -> None:
     """Sources and their health, watches, chats, pending and failed alerts, last recap."""
     try:
@@ -233,12 +231,7 @@ def status(config_file: Path | None) -> None:
 
 
 @cli.command()
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (default: $ALERTBOT_CONFIG, else config/alertbot.toml).",
-)
+@config_option
 def check(config_file: Path | None) -> None:
     """Validate the config, then try the database, Telegram, SMTP and every source once."""
     setup_logging(logging.ERROR)

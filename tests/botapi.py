@@ -34,9 +34,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from httpserver import ServedInThread
 
 TOKEN = "1000:TEST-token_abcdefghijklmnopqrstuvwxyz"
 BOT_ID = 1000
@@ -424,7 +425,7 @@ def command_entities(text: str) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------
 
 
-class BotApi:
+class BotApi(ServedInThread):
     """A Bot API server on `host`, port 0, for one bot token; a context manager."""
 
     def __init__(
@@ -470,25 +471,6 @@ class BotApi:
 
     # ---- life cycle
 
-    def __enter__(self) -> BotApi:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def start(self) -> BotApi:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
-
     def close(self) -> None:
         """Wake long polls and delayed answers, stop serving, close every connection."""
         self._closing.set()
@@ -498,10 +480,7 @@ class BotApi:
         for conn in connections:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
+        super().close()
 
     @property
     def url(self) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Self
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,46 @@ class _Route:
     hang: bool = False
 
 
-class LocalServer:
+class ServedInThread:
+    """Start, stop and context-manager plumbing for the `ThreadingHTTPServer` in `_server`.
+
+    Subclasses set `_server` and `_closing` (an Event, set first on close so that waiting
+    handlers can give up) and may extend `close()` to wake their own waiters.
+    """
+
+    _server: ThreadingHTTPServer
+    _closing: threading.Event
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> Self:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving and close the listening socket."""
+        self._closing.set()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+
+class LocalServer(ServedInThread):
     """An HTTP server on `host`, port 0, serving registered routes from daemon threads."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -80,33 +120,6 @@ class LocalServer:
         self._server.owner = self
         self.port: int = self._server.server_address[1]
         self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> LocalServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def start(self) -> LocalServer:
-        """Start serving in a background thread."""
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Wake hanging handlers, stop serving and close the listening socket."""
-        self._closing.set()
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
 
     def url(self, path: str = "/") -> str:
         """The absolute URL of a path on this server."""
