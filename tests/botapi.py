@@ -168,6 +168,19 @@ class _Chat:
 # Telegram's HTML: the tags it knows, parsed the way TDLib parses them.
 
 
+def _take(queue: list[Any], method: str, chat_id: Any) -> Any:
+    """The first queued failure or delay for this call, used up once (under the lock)."""
+    found = next(
+        (q for q in queue if q.method == method and (q.chat_id is None or q.chat_id == chat_id)),
+        None,
+    )
+    if found is not None:
+        found.times -= 1
+        if found.times <= 0:
+            queue.remove(found)
+    return found
+
+
 def utf16_len(text: str) -> int:
     """The length of `text` in UTF-16 code units, the unit of Telegram's offsets and limits."""
     return len(text.encode("utf-16-le")) // 2
@@ -758,30 +771,8 @@ class BotApi(ServedInThread):
     def _take_injected(self, method: str, params: dict[str, Any]) -> tuple[_Failure | None, float]:
         chat_id = params.get("chat_id")
         with self._cond:
-            failure = next(
-                (
-                    f
-                    for f in self._failures
-                    if f.method == method and (f.chat_id is None or f.chat_id == chat_id)
-                ),
-                None,
-            )
-            if failure is not None:
-                failure.times -= 1
-                if failure.times <= 0:
-                    self._failures.remove(failure)
-            delay = next(
-                (
-                    d
-                    for d in self._delays
-                    if d.method == method and (d.chat_id is None or d.chat_id == chat_id)
-                ),
-                None,
-            )
-            if delay is not None:
-                delay.times -= 1
-                if delay.times <= 0:
-                    self._delays.remove(delay)
+            failure = _take(self._failures, method, chat_id)
+            delay = _take(self._delays, method, chat_id)
         return failure, delay.seconds if delay else 0.0
 
     # ---- state helpers (under the lock)
