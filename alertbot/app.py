@@ -31,8 +31,13 @@ from typing import Any, TextIO, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError
+from telegram.request import HTTPXRequest
 
+from alertbot.bot.notifier import TelegramNotifier
 from alertbot.config import Config, SourceConfig
+from alertbot.errors import ConfigError
 from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifier
 from alertbot.pipeline import Pipeline, ProcessCounts, Watchlists
 from alertbot.sources.fetch import Fetcher
@@ -335,9 +340,37 @@ def config_recipients(config: Config, channels: tuple[str, ...]) -> tuple[Recipi
     return (CONSOLE,)
 
 
-def notifiers_for(config: Config, stdout: TextIO | None) -> dict[str, Notifier]:
-    """The notifiers this configuration uses."""
-    return {"console": ConsoleNotifier(config.timezone, stdout)}
+async def notifiers_for(
+    config: Config,
+    store: Store,
+    stack: AsyncExitStack,
+    clock: Callable[[], datetime],
+    stdout: TextIO | None,
+) -> dict[str, Notifier]:
+    """The notifiers this configuration uses: Telegram with a token, else the console
+    (kept beside Telegram while console alerts from an earlier run are pending)."""
+    notifiers: dict[str, Notifier] = {}
+    if config.telegram is not None:
+        bot = Bot(
+            config.telegram.token,
+            base_url=config.telegram.api_url,
+            request=HTTPXRequest(connect_timeout=10, read_timeout=20, write_timeout=20),
+        )
+        try:
+            await bot.initialize()
+        except InvalidToken:
+            raise ConfigError(
+                "rejected by Telegram (Unauthorized)", path=str(config.path), key="telegram.token"
+            ) from None
+        except NetworkError as exc:  # Telegram unreachable now: alerts wait in the outbox
+            log.warning("Telegram is not reachable yet (%s); alerts are kept until it is", exc)
+        stack.push_async_callback(bot.shutdown)
+        notifiers["telegram"] = TelegramNotifier(
+            bot, store, config.telegram, config.timezone, clock
+        )
+    if config.telegram is None or store.pending_count("console"):
+        notifiers["console"] = ConsoleNotifier(config.timezone, stdout)
+    return notifiers
 
 
 @dataclass
@@ -369,7 +402,8 @@ async def open_app(
         stack.callback(store.close)
         now = clock()
         store.sync_config_watches(config.watches, now)
-        notifiers = notifiers if notifiers is not None else notifiers_for(config, stdout)
+        if notifiers is None:
+            notifiers = await notifiers_for(config, store, stack, clock, stdout)
         channels = tuple(notifiers)
         watchlists = Watchlists(
             config.watches, config_recipients(config, channels), store.all_chat_watches()
@@ -379,6 +413,9 @@ async def open_app(
         fetcher = await stack.enter_async_context(Fetcher(config.polling))
         poller = await stack.enter_async_context(Poller(fetcher, executor=executor))
         dispatcher = Dispatcher(store, notifiers, clock)
+        for notifier in notifiers.values():
+            if isinstance(notifier, TelegramNotifier):
+                notifier.set_alert_builder(dispatcher.alert_for)
         app = App(config, store, pipeline, poller, dispatcher, clock=clock)
     except BaseException:
         await stack.aclose()
@@ -390,7 +427,12 @@ def describe_start(config: Config, runtime: Runtime) -> list[str]:
     """The lines `alertbot run` prints at start: paths, counts, notifiers."""
     chat_watches = runtime.app.pipeline.watchlists.chat_watches
     per_chat = sum(len(w) for w in chat_watches.values())
-    channels = list(runtime.notifiers)
+    channels = [
+        f"telegram ({len(config.telegram.alert_chats)} alert chats)"
+        if name == "telegram" and config.telegram is not None
+        else name
+        for name in runtime.notifiers
+    ]
     lines = [
         f"config {config.path}, database {config.database}",
         f"{len(config.sources)} sources, {len(config.watches)} watches"
@@ -399,6 +441,8 @@ def describe_start(config: Config, runtime: Runtime) -> list[str]:
     ]
     if config.telegram is None:
         lines.append("no Telegram token configured: alerts are printed to the console")
+    elif not config.telegram.alert_chats and config.watches:
+        lines.append("telegram.alert_chats is empty: the [[watch]] alerts reach no chat")
     pending = runtime.app.store.pending_count()
     if pending:
         lines.append(f"{pending} alerts pending from before")

@@ -9,12 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from botapi import TOKEN, BotApi
+from httpserver import LocalServer
+from sourcefixtures import news_items, rss
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from alertbot.app import describe_start, open_app
 from alertbot.bot.notifier import HELD, TIMED_OUT, TelegramNotifier
 from alertbot.bot.pacing import Pacer
-from alertbot.config import TelegramConfig
+from alertbot.config import TelegramConfig, load_config
 from alertbot.notify import Dispatcher
 from alertbot.snippet import Snippet
 from alertbot.sources.model import Article
@@ -268,3 +271,30 @@ async def test_pending_rows_are_sent_after_a_restart(tmp_path, bot, api):
         assert len(api.sent(5)) == len(api.sent(6)) == 1
     finally:
         again.close()
+
+
+async def test_alertbot_with_a_token_delivers_the_config_watches_to_the_alert_chats(
+    tmp_path, api, lemmatizer
+):
+    """`open_app` wires Telegram in: a poll's matches reach telegram.alert_chats."""
+    with LocalServer() as site:
+        items = news_items(6, base_url=site.url(""), start=datetime.now(UTC) - timedelta(hours=1))
+        feed = rss(items, base_url=site.url(""), full_text=True)
+        site.route("/feed", feed, headers={"Content-Type": "application/rss+xml"})
+        path = tmp_path / "alertbot.toml"
+        path.write_text(
+            f'database = "{tmp_path / "db.sqlite"}"\n'
+            f'[telegram]\ntoken = "{TOKEN}"\napi_url = "{api.url}"\nalert_chats = [-1001, 5]\n'
+            f'[[source]]\nname = "Loop"\nurl = "{site.url("/feed")}"\n'
+            '[[watch]]\nname = "Any"\nquery = "في"\n',
+            encoding="utf-8",
+        )
+        config = load_config(path)
+        runtime = await open_app(config, lemmatizer)
+        async with runtime.stack:
+            assert "notifiers: telegram (2 alert chats)" in describe_start(config, runtime)
+            outcomes, sent = await runtime.app.run_once()
+            await runtime.app.shutdown()
+    assert outcomes[0].error is None
+    assert sent.sent >= 2
+    assert len(api.sent(-1001)) == len(api.sent(5)) >= 1
