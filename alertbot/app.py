@@ -118,6 +118,14 @@ class App:
         self.clock = clock
         self._work = work or ThreadPoolExecutor(1, thread_name_prefix="alertbot-pipeline")
         self._running: set[asyncio.Task[Any]] = set()
+        self._scheduler: AsyncIOScheduler | None = None
+        # Config sources are trusted; sources added from Telegram are fetched under the
+        # address checks of alertbot.sources.safety.
+        self.sources: dict[str, tuple[SourceConfig, bool]] = {
+            s.name.casefold(): (s, True) for s in config.sources
+        }
+        for source in store.runtime_sources():
+            self.sources.setdefault(source.name.casefold(), (source, False))
         self._stopping = False
 
     async def _in_work_thread(self, function: Callable[..., T], *args: Any) -> T:
@@ -178,10 +186,15 @@ class App:
     async def _poll_once(self, source: SourceConfig, validators: Validators) -> PollResult:
         """One fetch of the source and its new entries, abandoned at the deadline."""
         deadline = poll_deadline(self.config)
+        _, trusted = self.sources.get(source.name.casefold(), (source, False))
         try:
             return await asyncio.wait_for(
                 self.poller.poll(
-                    source, validators, self.clock(), seen=partial(self._seen, source)
+                    source,
+                    validators,
+                    self.clock(),
+                    trusted=trusted,
+                    seen=partial(self._seen, source),
                 ),
                 deadline,
             )
@@ -219,7 +232,7 @@ class App:
     async def run_once(self) -> tuple[list[PollOutcome], DispatchCounts]:
         """Poll every source once (backoff ignored), then deliver everything due."""
         outcomes = await asyncio.gather(
-            *(self.poll_source(s, force=True) for s in self.config.sources)
+            *(self.poll_source(s, force=True) for s, _ in self.sources.values())
         )
         sent = await self.dispatcher.dispatch()
         return list(outcomes), sent
@@ -259,24 +272,14 @@ class App:
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
         """Add the poll, dispatch and prune jobs."""
+        self._scheduler = scheduler
         now = self.clock()
-        count = max(1, len(self.config.sources))
-        for i, source in enumerate(self.config.sources):
+        count = max(1, len(self.sources))
+        for i, (source, _) in enumerate(self.sources.values()):
             interval = source_interval(self.config, source)
             # Spread the first polls over the first few seconds instead of all at once.
-            first = now + timedelta(seconds=min(interval.total_seconds(), 10) * i / count)
-            scheduler.add_job(
-                self._job(partial(self.poll_and_dispatch, source)),
-                IntervalTrigger(
-                    seconds=interval.total_seconds(),
-                    jitter=min(interval.total_seconds() * 0.1, 30),
-                ),
-                id=f"poll:{source.name}",
-                name=f"poll {source.name}",
-                next_run_time=first,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=int(interval.total_seconds()),
+            self._schedule_source(
+                source, now + timedelta(seconds=min(interval.total_seconds(), 10) * i / count)
             )
         scheduler.add_job(
             self._job(self.dispatcher.dispatch),
@@ -296,6 +299,52 @@ class App:
             coalesce=True,
             misfire_grace_time=int(PRUNE_EVERY.total_seconds()),
         )
+
+    def _schedule_source(self, source: SourceConfig, first: datetime) -> None:
+        assert self._scheduler is not None
+        interval = source_interval(self.config, source)
+        self._scheduler.add_job(
+            self._job(partial(self.poll_and_dispatch, source)),
+            IntervalTrigger(
+                seconds=interval.total_seconds(), jitter=min(interval.total_seconds() * 0.1, 30)
+            ),
+            id=f"poll:{source.name.casefold()}",
+            name=f"poll {source.name}",
+            next_run_time=first,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(interval.total_seconds()),
+            replace_existing=True,
+        )
+
+    async def add_source(self, source: SourceConfig, added_by: int | None) -> PollOutcome:
+        """Add an untrusted source at run time: polled once now (its current items are
+        recorded, and alert like any others); kept and scheduled only if that worked."""
+        if source.name.casefold() in self.sources:
+            raise ValueError(f"a source named {source.name!r} exists")
+        self.sources[source.name.casefold()] = (source, False)
+        outcome = await self.poll_source(source, force=True)
+        if outcome.error is not None:
+            del self.sources[source.name.casefold()]
+            return outcome
+        await self._in_work_thread(self.store.add_runtime_source, source, added_by, self.clock())
+        if self._scheduler is not None and self._scheduler.running:
+            self._schedule_source(source, self.clock() + source_interval(self.config, source))
+        if outcome.counts.queued:
+            await self.dispatcher.dispatch()
+        return outcome
+
+    async def remove_source(self, name: str) -> SourceConfig | None:
+        """Remove a source added at run time (config sources stay); None if there is none."""
+        removed = await self._in_work_thread(self.store.remove_runtime_source, name)
+        if removed is None:
+            return None
+        self.sources.pop(name.casefold(), None)
+        if self._scheduler is not None:
+            job = self._scheduler.get_job(f"poll:{name.casefold()}")
+            if job is not None:
+                job.remove()
+        return removed
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Run the scheduler until `stop` is set, then shut down within about GRACE s."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from alertbot.config import SourceConfig
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Validators
 from alertbot.store import schema
@@ -23,9 +24,10 @@ from alertbot.store.chats import ChatsMixin
 from alertbot.store.items import ItemsMixin
 from alertbot.store.model import StoreError, parse_ts, ts, ts_or_none
 from alertbot.store.outbox import OutboxMixin
+from alertbot.store.recaps import RecapsMixin
 
 
-class Store(ItemsMixin, OutboxMixin, ChatsMixin):
+class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
     """alertbot's SQLite database: open it with `Store.open(path)`, close it with `close()`."""
 
     @classmethod
@@ -132,6 +134,33 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin):
                     ts_or_none(health.next_poll),
                 ),
             )
+
+    def add_runtime_source(self, source: SourceConfig, added_by: int | None, now: datetime) -> bool:
+        """Remember a source added from Telegram; False if one of that name exists."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO runtime_sources (name, name_key, url, type, added_by, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (source.name, source.name.casefold(), source.url, source.type, added_by, ts(now)),
+            )
+            return cursor.rowcount == 1
+
+    def remove_runtime_source(self, name: str) -> SourceConfig | None:
+        """Forget a source added from Telegram (any case of its name); None if there is none."""
+        with self._write() as db:
+            rows = self._rows(
+                "SELECT name, url, type FROM runtime_sources WHERE name_key = ?",
+                (name.casefold(),),
+            )
+            if not rows:
+                return None
+            db.execute("DELETE FROM runtime_sources WHERE name_key = ?", (name.casefold(),))
+            return SourceConfig(rows[0]["name"], rows[0]["url"], rows[0]["type"])
+
+    def runtime_sources(self) -> list[SourceConfig]:
+        """The sources added from Telegram, oldest first."""
+        rows = self._rows("SELECT name, url, type FROM runtime_sources ORDER BY added_at, name")
+        return [SourceConfig(r["name"], r["url"], r["type"]) for r in rows]
 
     def source_names(self) -> list[str]:
         """The sources that have state, by name."""
