@@ -1,0 +1,256 @@
+"""What the bot's commands do, without Telegram: parse arguments, change the store, explain.
+
+    parse_watch_args(text)      "/watch NAME: QUERY" or "/watch QUERY"  -> Watch
+    parse_duration_arg(text)    "/mute 2h30m"                          -> timedelta
+    WatchService.add            compile, backtest over recent items, store  -> WatchAdded
+    WatchService.remove         /unwatch NAME                          -> bool
+    WatchService.watches        /list (the chat's own watches)
+    WatchService.test           /test TEXT: what the watches match in it, highlighted
+
+Wrong arguments raise `UsageError`, whose message is a one-line answer for the user; a
+query that does not parse raises the parser's `QuerySyntaxError` unchanged. Everything here
+is synchronous (the handler runs it on a worker thread) and reads the time only through
+the clock it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from alertbot.errors import AlertbotError, QuerySyntaxError
+from alertbot.snippet import Snippet, snippet_for
+from alertbot.store import Store
+from alertbot.text.lemmatize import Lemmatizer
+from alertbot.text.normalize import normalize_word
+from alertbot.text.tokenize import is_arabic
+from alertbot.watch.match import Matcher, Watch
+from alertbot.watch.query import Near, Node, Not, Phrase, parse_query
+
+MAX_NAME = 40
+MAX_QUERY = 500
+MAX_WATCHES = 50
+EXAMPLES = 3
+MIN_MUTE = timedelta(minutes=1)
+MAX_MUTE = timedelta(days=30)
+
+WATCH_USAGE = "usage: /watch QUERY or /watch NAME: QUERY"
+UNWATCH_USAGE = "usage: /unwatch NAME"
+TEST_USAGE = "usage: /test TEXT"
+MUTE_USAGE = "usage: /mute DURATION, e.g. /mute 2h (1m to 30d)"
+
+_COLONS = ":\uff1a"  # ASCII and fullwidth; Arabic text uses the ASCII colon
+_NOT_IN_NAME = set('"“”«»„()')
+# Arabic-Indic and Extended (Persian/Urdu) digits, as phones type them.
+_DIGITS = {cp: ord("0") + cp % 16 for cp in (*range(0x0660, 0x066A), *range(0x06F0, 0x06FA))}
+_DURATION_PART = re.compile(r"(\d+)([dhms])")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+class UsageError(AlertbotError):
+    """A command's arguments are wrong; `str(e)` is a one-line answer for the user."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A stored item a new watch would have matched."""
+
+    title: str
+    url: str
+    source: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """What a watch would have matched among the items of the last `days` days."""
+
+    days: int
+    scanned: int
+    count: int
+    examples: tuple[Example, ...]  # newest first, at most EXAMPLES
+
+
+@dataclass(frozen=True)
+class WatchAdded:
+    """The answer to /watch: the watch stored, how it was understood, and its backtest."""
+
+    watch: Watch
+    new: bool  # False when it replaced the query of a watch of the same name
+    # (word as written, its lemmas as a user reads them): () for an Arabic name the
+    # database does not know (matched by its letters); a Latin or Cyrillic word maps to itself.
+    understood: tuple[tuple[str, tuple[str, ...]], ...]
+    backtest: Backtest
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One watch that matched the text of /test, with the matches marked."""
+
+    watch: str
+    field: str
+    snippet: Snippet
+
+
+def parse_watch_args(text: str) -> Watch:
+    """The watch in /watch's arguments: "NAME: QUERY" or "QUERY" (named after itself)."""
+    text = text.strip()
+    if not text:
+        raise UsageError(WATCH_USAGE)
+    name, query = _split_name(text)
+    if not query:
+        raise UsageError(WATCH_USAGE)
+    if len(query) > MAX_QUERY:
+        raise UsageError(f"a query is at most {MAX_QUERY} characters ({len(query)} given)")
+    if name is None:
+        name = _short_name(query)
+    elif len(name) > MAX_NAME:
+        raise UsageError(f"a watch name is at most {MAX_NAME} characters ({len(name)} given)")
+    return Watch(name, query)
+
+
+def _split_name(text: str) -> tuple[str | None, str]:
+    """(name, query) when the text starts with a plausible "NAME:", else (None, text)."""
+    at = min((i for i in (text.find(c) for c in _COLONS) if i != -1), default=-1)
+    if at == -1:
+        return None, text
+    name, query = text[:at].strip(), text[at + 1 :].strip()
+    # A quote or parenthesis before the colon means it is inside the query ("وقف: النار").
+    if not name or not query or _NOT_IN_NAME.intersection(name):
+        return None, text
+    return name, query
+
+
+def _short_name(query: str) -> str:
+    """The query as a name: one line, cut to MAX_NAME characters at a word boundary."""
+    flat = " ".join(query.split())
+    if len(flat) <= MAX_NAME:
+        return flat
+    cut = flat[: MAX_NAME + 1].rfind(" ")
+    return flat[:cut] if cut > 0 else flat[:MAX_NAME]
+
+
+def parse_duration_arg(text: str) -> timedelta:
+    """/mute's duration: "90s", "30m", "2h", "1d" or combined ("2h30m"), 1m to 30d."""
+    compact = "".join(text.translate(_DIGITS).casefold().split())
+    if not compact or _DURATION_PART.sub("", compact):
+        raise UsageError(MUTE_USAGE)
+    # Summed as integers first: a huge number must be a usage error, not an OverflowError.
+    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(compact))
+    if not MIN_MUTE.total_seconds() <= seconds <= MAX_MUTE.total_seconds():
+        raise UsageError(MUTE_USAGE)
+    return timedelta(seconds=seconds)
+
+
+class WatchService:
+    """A chat's own watches: add with a backtest, remove, list, try on a text."""
+
+    def __init__(
+        self,
+        store: Store,
+        lemmatizer: Lemmatizer,
+        clock: Callable[[], datetime],
+        *,
+        on_change: Callable[[], None] = lambda: None,
+        backtest_days: int = 7,
+        backtest_limit: int = 5000,
+    ) -> None:
+        self._store = store
+        self._lemmatizer = lemmatizer
+        self._clock = clock
+        self._on_change = on_change
+        self._backtest_days = backtest_days
+        self._backtest_limit = backtest_limit
+
+    def add(self, chat_id: int, text: str) -> WatchAdded:
+        """/watch: compile the query, backtest it, store it for the chat (committed)."""
+        watch = parse_watch_args(text)
+        matcher = Matcher([watch], self._lemmatizer)  # QuerySyntaxError: the user's to fix
+        existing = self._store.chat_watches(chat_id)
+        key = watch.name.casefold()
+        if len(existing) >= MAX_WATCHES and all(w.name.casefold() != key for w in existing):
+            raise UsageError(
+                f"this chat has {len(existing)} watches, the most it may have; /unwatch one first"
+            )
+        now = self._clock()
+        backtest = self._backtest(matcher, now)
+        new = self._store.add_watch(chat_id, watch.name, watch.query, now)
+        self._on_change()
+        return WatchAdded(watch, new, _understood(matcher, watch), backtest)
+
+    def _backtest(self, matcher: Matcher, now: datetime) -> Backtest:
+        items = self._store.recent_items(
+            now - timedelta(days=self._backtest_days), self._backtest_limit
+        )
+        matched = [i for i in items if matcher.match_article(i["title"], i["text"] or "")]
+        examples = tuple(
+            Example(i["title"] or "", i["url"], i["source"], i["at"]) for i in matched[:EXAMPLES]
+        )
+        return Backtest(self._backtest_days, len(items), len(matched), examples)
+
+    def remove(self, chat_id: int, name: str) -> bool:
+        """/unwatch: remove a chat's watch by name (any case); False if it had none."""
+        name = name.strip()
+        if not name:
+            raise UsageError(UNWATCH_USAGE)
+        removed = self._store.remove_watch(chat_id, name)
+        if removed:
+            self._on_change()
+        return removed
+
+    def watches(self, chat_id: int) -> list[Watch]:
+        """The chat's own watches, in the order they were added."""
+        return self._store.chat_watches(chat_id)
+
+    def test(self, chat_id: int, text: str, config_watches: Sequence[Watch] = ()) -> list[Hit]:
+        """/test: the chat's watches (and `config_watches`) that match TEXT, marked."""
+        text = text.strip()
+        if not text:
+            raise UsageError(TEST_USAGE)
+        watches = [w for w in [*self.watches(chat_id), *config_watches] if _parses(w)]
+        matcher = Matcher(watches, self._lemmatizer)
+        hits = []
+        for match in matcher.match_article(None, text):
+            field = match.spans[0].field if match.spans else "text"
+            hits.append(Hit(match.watch, field, snippet_for("", text, [match])))
+        return hits
+
+
+def _parses(watch: Watch) -> bool:
+    """False for a stored query today's parser rejects: it cannot match, and must not
+    keep the chat's other watches from being tried."""
+    try:
+        parse_query(watch.query)
+    except QuerySyntaxError:
+        return False
+    return True
+
+
+def _understood(matcher: Matcher, watch: Watch) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each distinct word of the (single) compiled watch with its lemmas, for display."""
+    # The matcher keys Latin and Cyrillic words by their folded form; show them as written.
+    written: dict[str, str] = {}
+    for word in _words(parse_query(watch.query)):
+        norm = normalize_word(word)
+        if not is_arabic(norm):
+            written.setdefault(norm, word)
+    out = []
+    for word, lemmas in matcher.understood(matcher.watches[0]):
+        if word in written:
+            out.append((written[word], (written[word],)))
+        else:
+            out.append((word, tuple(lemmas)))
+    return tuple(out)
+
+
+def _words(node: Node) -> list[str]:
+    """The query's words in the order they are written."""
+    if isinstance(node, Phrase):
+        return list(node.words)
+    if isinstance(node, Near):
+        return _words(node.left) + _words(node.right)
+    if isinstance(node, Not):
+        return _words(node.part)
+    return [w for part in node.parts for w in _words(part)]
