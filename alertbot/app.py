@@ -31,13 +31,13 @@ from typing import Any, TextIO, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from telegram import Bot
-from telegram.error import InvalidToken, NetworkError
-from telegram.request import HTTPXRequest
 
+from alertbot.bot.access import Gate
+from alertbot.bot.handlers import BotServices, rebuild_watchlists
 from alertbot.bot.notifier import TelegramNotifier
+from alertbot.bot.runtime import TelegramRuntime
+from alertbot.bot.service import WatchService
 from alertbot.config import Config, SourceConfig
-from alertbot.errors import ConfigError
 from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifier
 from alertbot.pipeline import Pipeline, ProcessCounts, Watchlists
 from alertbot.sources.fetch import Fetcher
@@ -109,8 +109,10 @@ class App:
         *,
         clock: Callable[[], datetime] = utc_now,
         work: Executor | None = None,
+        telegram: TelegramRuntime | None = None,
     ) -> None:
         self.config = config
+        self.telegram = telegram
         self.store = store
         self.pipeline = pipeline
         self.poller = poller
@@ -128,8 +130,9 @@ class App:
             self.sources.setdefault(source.name.casefold(), (source, False))
         self._stopping = False
 
-    async def _in_work_thread(self, function: Callable[..., T], *args: Any) -> T:
-        """Run store and pipeline steps on the one worker thread, in order."""
+    async def in_work_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a store or pipeline step (or a bot command's work) on the one worker
+        thread, in order, off the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._work, partial(function, *args))
 
@@ -144,7 +147,7 @@ class App:
         nothing is left, so a 304 can never hide entries that were cut off.
         """
         now = self.clock()
-        health, validators = await self._in_work_thread(self.store.source_state, source.name)
+        health, validators = await self.in_work_thread(self.store.source_state, source.name)
         if (
             not force
             and health.consecutive_failures
@@ -160,7 +163,7 @@ class App:
             outcome.not_modified = result.not_modified
             outcome.entries = max(outcome.entries, result.entries)
             if result.articles:
-                counts = await self._in_work_thread(
+                counts = await self.in_work_thread(
                     self.pipeline.process, result.articles, self.clock()
                 )
                 _add(outcome.counts, counts)
@@ -175,7 +178,7 @@ class App:
             health = after_failure(health, outcome.error, done, interval)
         else:
             health = after_success(health, done, interval)
-        await self._in_work_thread(
+        await self.in_work_thread(
             self.store.save_source_state, source.name, source.url, health, saved
         )
         if outcome.counts.queued:
@@ -242,10 +245,10 @@ class App:
     async def prune(self) -> None:
         """Drop what retention allows, and the index's stories too old to be joined."""
         now = self.clock()
-        counts = await self._in_work_thread(
+        counts = await self.in_work_thread(
             self.store.prune, now, timedelta(seconds=self.config.retention)
         )
-        await self._in_work_thread(self.pipeline.forget_before, now - 2 * WINDOW)
+        await self.in_work_thread(self.pipeline.forget_before, now - 2 * WINDOW)
         log.info(
             "pruned %d seen items, %d outbox rows, %d stories",
             counts.seen_items, counts.outbox, counts.stories,
@@ -327,7 +330,7 @@ class App:
         if outcome.error is not None:
             del self.sources[source.name.casefold()]
             return outcome
-        await self._in_work_thread(self.store.add_runtime_source, source, added_by, self.clock())
+        await self.in_work_thread(self.store.add_runtime_source, source, added_by, self.clock())
         if self._scheduler is not None and self._scheduler.running:
             self._schedule_source(source, self.clock() + source_interval(self.config, source))
         if outcome.counts.queued:
@@ -336,7 +339,7 @@ class App:
 
     async def remove_source(self, name: str) -> SourceConfig | None:
         """Remove a source added at run time (config sources stay); None if there is none."""
-        removed = await self._in_work_thread(self.store.remove_runtime_source, name)
+        removed = await self.in_work_thread(self.store.remove_runtime_source, name)
         if removed is None:
             return None
         self.sources.pop(name.casefold(), None)
@@ -351,6 +354,8 @@ class App:
         scheduler = AsyncIOScheduler(timezone=self.config.timezone)
         self.schedule(scheduler)
         scheduler.start()
+        if self.telegram is not None:
+            self.telegram.start()
         try:
             await stop.wait()
         finally:
@@ -360,6 +365,8 @@ class App:
         """Stop taking work; give running jobs GRACE seconds, then cancel them."""
         self._stopping = True
         self.dispatcher.stop()
+        if self.telegram is not None:
+            await self.telegram.stop()
         if scheduler is not None and scheduler.running:
             scheduler.pause()
         running = set(self._running)
@@ -395,31 +402,21 @@ async def notifiers_for(
     stack: AsyncExitStack,
     clock: Callable[[], datetime],
     stdout: TextIO | None,
-) -> dict[str, Notifier]:
+) -> tuple[dict[str, Notifier], TelegramRuntime | None]:
     """The notifiers this configuration uses: Telegram with a token, else the console
     (kept beside Telegram while console alerts from an earlier run are pending)."""
     notifiers: dict[str, Notifier] = {}
+    telegram = None
     if config.telegram is not None:
-        bot = Bot(
-            config.telegram.token,
-            base_url=config.telegram.api_url,
-            request=HTTPXRequest(connect_timeout=10, read_timeout=20, write_timeout=20),
-        )
-        try:
-            await bot.initialize()
-        except InvalidToken:
-            raise ConfigError(
-                "rejected by Telegram (Unauthorized)", path=str(config.path), key="telegram.token"
-            ) from None
-        except NetworkError as exc:  # Telegram unreachable now: alerts wait in the outbox
-            log.warning("Telegram is not reachable yet (%s); alerts are kept until it is", exc)
-        stack.push_async_callback(bot.shutdown)
+        telegram = TelegramRuntime(config)
+        stack.push_async_callback(telegram.close)
+        await telegram.open()
         notifiers["telegram"] = TelegramNotifier(
-            bot, store, config.telegram, config.timezone, clock
+            telegram.bot, store, config.telegram, config.timezone, clock
         )
     if config.telegram is None or store.pending_count("console"):
         notifiers["console"] = ConsoleNotifier(config.timezone, stdout)
-    return notifiers
+    return notifiers, telegram
 
 
 @dataclass
@@ -451,8 +448,9 @@ async def open_app(
         stack.callback(store.close)
         now = clock()
         store.sync_config_watches(config.watches, now)
+        telegram = None
         if notifiers is None:
-            notifiers = await notifiers_for(config, store, stack, clock, stdout)
+            notifiers, telegram = await notifiers_for(config, store, stack, clock, stdout)
         channels = tuple(notifiers)
         watchlists = Watchlists(
             config.watches, config_recipients(config, channels), store.all_chat_watches()
@@ -465,7 +463,23 @@ async def open_app(
         for notifier in notifiers.values():
             if isinstance(notifier, TelegramNotifier):
                 notifier.set_alert_builder(dispatcher.alert_for)
-        app = App(config, store, pipeline, poller, dispatcher, clock=clock)
+        app = App(config, store, pipeline, poller, dispatcher, clock=clock, telegram=telegram)
+        if telegram is not None:
+            telegram.register(
+                BotServices(
+                    config=config,
+                    store=store,
+                    gate=Gate(config.telegram, store),
+                    watches=WatchService(
+                        store, lemmatizer, clock,
+                        on_change=partial(rebuild_watchlists, store, pipeline),
+                    ),
+                    run=app.in_work_thread,
+                    clock=clock,
+                    add_source=app.add_source,
+                    remove_source=app.remove_source,
+                )
+            )  # fmt: skip
     except BaseException:
         await stack.aclose()
         raise

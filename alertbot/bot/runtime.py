@@ -1,0 +1,105 @@
+"""The python-telegram-bot `Application` beside the scheduler: built, started, stopped.
+
+One Application per process, when a token is configured. Its bot sends the alerts (the
+notifier) and its updater long-polls for commands. PTB's own JobQueue is not built: the
+scheduler in `alertbot.app` runs every job, with or without Telegram (DESIGN.md). If
+Telegram cannot be reached at start, alerts wait in the outbox and the bot keeps trying
+to connect in the background; a rejected token is a configuration error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application
+from telegram.request import HTTPXRequest
+
+from alertbot.bot.handlers import BotServices, register, set_commands
+from alertbot.config import Config
+from alertbot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+RETRY_START = (5.0, 300.0)  # seconds: first and longest wait between connection attempts
+POLL_TIMEOUT = 30  # getUpdates long-poll seconds
+
+
+class TelegramRuntime:
+    """Builds the Application for `config.telegram`; `open`, `start`, `stop`, `close`."""
+
+    def __init__(self, config: Config) -> None:
+        assert config.telegram is not None
+        self.config = config
+        self.application = (
+            Application.builder()
+            .token(config.telegram.token)
+            .base_url(config.telegram.api_url)
+            .request(HTTPXRequest(connect_timeout=10, read_timeout=20, write_timeout=20))
+            .get_updates_request(HTTPXRequest(connect_timeout=10, read_timeout=POLL_TIMEOUT + 10))
+            .job_queue(None)
+            .build()
+        )
+        self._starting: asyncio.Task[None] | None = None
+
+    @property
+    def bot(self):
+        """The bot that sends alerts and replies."""
+        return self.application.bot
+
+    async def open(self) -> None:
+        """Connect (getMe). A rejected token raises ConfigError; an unreachable Telegram
+        is logged and retried by `start`."""
+        try:
+            await self.application.initialize()
+        except InvalidToken:
+            raise ConfigError(
+                "rejected by Telegram (Unauthorized)",
+                path=str(self.config.path),
+                key="telegram.token",
+            ) from None
+        except NetworkError as exc:
+            log.warning("Telegram is not reachable yet (%s); alerts are kept until it is", exc)
+
+    def register(self, services: BotServices) -> None:
+        """Add the command and button handlers."""
+        register(self.application, services)
+
+    def start(self) -> None:
+        """Start answering commands, in the background (retrying until connected)."""
+        self._starting = asyncio.create_task(self._start())
+
+    async def _start(self) -> None:
+        delay, longest = RETRY_START
+        while not self.application._initialized:
+            try:
+                await self.application.initialize()
+            except NetworkError as exc:
+                log.warning("Telegram still not reachable (%s); next try in %g s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, longest)
+        await self.application.start()
+        assert self.config.telegram is not None
+        await set_commands(self.application, self.config.telegram.admins)
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            timeout=POLL_TIMEOUT, allowed_updates=["message", "callback_query"]
+        )
+        log.info("Telegram bot @%s is answering commands", self.application.bot.username)
+
+    async def stop(self) -> None:
+        """Stop polling for commands and stop the handlers (sending still works)."""
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+            await asyncio.gather(self._starting, return_exceptions=True)
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+
+    async def close(self) -> None:
+        """Stop if still running, and release the HTTP clients."""
+        await self.stop()
+        await self.application.shutdown()

@@ -1,0 +1,225 @@
+"""The bot's commands through python-telegram-bot, against the Bot API stand-in on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botapi import TOKEN, BotApi
+from httpserver import LocalServer
+from sourcefixtures import news_items, rss
+
+from alertbot.app import Runtime, open_app
+from alertbot.config import load_config
+from alertbot.sources.model import Article
+from alertbot.store import Recipient
+
+ADMIN = 111  # also the stand-in's default group creator
+READER = 5  # an allowed private chat
+DESK = -1001  # an allowed group that receives the config watches
+STRANGER = 9
+
+
+@pytest.fixture
+def api() -> Iterator[BotApi]:
+    with BotApi() as server:
+        yield server
+
+
+@pytest.fixture
+def site() -> Iterator[LocalServer]:
+    with LocalServer() as server:
+        items = news_items(3, base_url=server.url(""), start=datetime.now(UTC) - timedelta(hours=1))
+        feed = rss(items, base_url=server.url(""), full_text=True)
+        server.route("/feed", feed, headers={"Content-Type": "application/rss+xml"})
+        yield server
+
+
+@pytest.fixture
+async def bot(tmp_path, api, site, lemmatizer) -> AsyncIterator[Runtime]:
+    path = tmp_path / "alertbot.toml"
+    path.write_text(
+        f'database = "{tmp_path / "db.sqlite"}"\n'
+        f'[telegram]\ntoken = "{TOKEN}"\napi_url = "{api.url}"\nadmins = [{ADMIN}]\n'
+        f"alert_chats = [{DESK}]\nallowed_chats = [{READER}]\n"
+        f'[[source]]\nname = "Loop"\nurl = "{site.url("/feed")}"\n'
+        '[[watch]]\nname = "Naryshkin"\nquery = "ناريشكين OR Naryshkin"\n',
+        encoding="utf-8",
+    )
+    runtime = await open_app(load_config(path), lemmatizer)
+    async with runtime.stack:
+        runtime.app.telegram.start()
+        # Polling has begun once the webhook is deleted (a long poll is recorded only
+        # when it is answered).
+        await api.until(lambda a: a.calls_to("deleteWebhook"), timeout=10)
+        yield runtime
+        await runtime.app.shutdown()
+
+
+async def say(api: BotApi, chat_id: int, text: str, **kw) -> str:
+    """Send a message as a user and return the bot's next reply in that chat."""
+    before = len(api.sent(chat_id))
+    api.send_text(chat_id, text, **kw)
+    await api.until(lambda a: len(a.sent(chat_id)) > before, timeout=10)
+    return api.sent(chat_id)[before].text
+
+
+async def test_commands_are_registered_in_english_and_arabic_and_admins_see_theirs(bot, api):
+    await api.until(lambda a: a.commands("ar"), timeout=10)
+    english = {c["command"]: c["description"] for c in api.commands()}
+    arabic = {c["command"]: c["description"] for c in api.commands("ar")}
+    assert {"watch", "unwatch", "list", "test", "mute", "recap", "sources"} <= set(english)
+    assert "addsource" not in english
+    assert arabic["watch"].startswith("متابعة")
+    await api.until(lambda a: a.commands(scope={"type": "chat", "chat_id": ADMIN}), timeout=10)
+
+
+async def test_start_registers_the_chat_and_shows_help(bot, api):
+    text = await say(api, READER, "/start")
+    assert "/watch" in text and "/addsource" not in text
+    assert bot.app.store.chat(READER) is not None
+    assert "/addsource" in await say(api, ADMIN, "/help")
+
+
+async def test_a_stranger_is_refused_once_with_their_chat_id_and_nothing_happens(bot, api):
+    text = await say(api, STRANGER, "/watch غزة")
+    assert str(STRANGER) in text and "/allow" in text
+    api.send_text(STRANGER, "/list")
+    api.send_text(READER, "/list")  # a later reply elsewhere shows the stranger was skipped
+    await api.until(lambda a: len(a.sent(READER)) == 1, timeout=10)
+    assert len(api.sent(STRANGER)) == 1
+    assert bot.app.store.chat(STRANGER) is None
+    assert bot.app.store.chat_watches(STRANGER) == []
+
+
+async def test_watch_answers_how_it_was_understood_and_a_backtest(bot, api):
+    store = bot.app.store
+    now = datetime.now(UTC)
+    text = "استقبل الرئيس عبد الفتاح السيسي وناريشكين في القاهرة لبحث مفاوضات السلام"
+    for n in range(2):
+        url = f"https://news.example/{n}"
+        article = Article("Ahram", url, url, f"خبر {n}", text, None, now, "ar", now)
+        store.record_item(article, f"h{n}", None, None, [], "", [], now)
+    reply = await say(api, READER, "/watch مفاوضات: مفاوضات OR ناريشكين")
+    assert "Watching مفاوضات" in reply
+    assert "مفاوضة" in reply  # the lemma it was understood as
+    assert "would have matched 2 of" in reply
+    assert [w.name for w in store.chat_watches(READER)] == ["مفاوضات"]
+    reply = await say(api, READER, "/list")
+    assert "مفاوضات" in reply
+
+
+async def test_a_bad_query_gets_the_parsers_message_and_nothing_is_stored(bot, api):
+    reply = await say(api, READER, "/watch غزة AND")
+    assert "does not parse" in reply and "column" in reply
+    assert bot.app.store.chat_watches(READER) == []
+
+
+async def test_commands_addressed_to_the_bot_by_name_work(bot, api):
+    reply = await say(api, READER, "/watch@alertbot_test_bot Rosatom")
+    assert "Watching Rosatom" in reply
+
+
+async def test_unwatch_list_and_usage_lines(bot, api):
+    await say(api, READER, "/watch الضبعة")
+    assert "Stopped watching" in await say(api, READER, "/unwatch الضبعة")
+    assert "no watch named" in await say(api, READER, "/unwatch الضبعة")
+    assert "usage: /unwatch NAME" in await say(api, READER, "/unwatch")
+    assert "No watches yet" in await say(api, READER, "/list")
+    assert "/help" in await say(api, READER, "/frobnicate")
+
+
+async def test_test_highlights_what_the_watches_match(bot, api):
+    await say(api, READER, "/watch Naryshkin: ناريشكين")
+    await say(api, READER, "/test استقبل السيسي وناريشكين اليوم")
+    (message,) = [m for m in api.sent(READER) if "«" in m.text]
+    assert "<b>وناريشكين</b>" in message.html
+    assert "None of" in await say(api, READER, "/test خبر عن الطقس")
+
+
+async def test_mute_unmute_pause_resume(bot, api):
+    store = bot.app.store
+    assert "Muted until" in await say(api, READER, "/mute 2h")
+    assert store.chat(READER).muted(datetime.now(UTC))
+    assert "usage: /mute" in await say(api, READER, "/mute soon")
+    await say(api, READER, "/unmute")
+    assert not store.chat(READER).muted(datetime.now(UTC))
+    await say(api, READER, "/pause")
+    assert store.chat(READER).paused
+    await say(api, READER, "/resume")
+    assert not store.chat(READER).paused
+
+
+async def test_in_a_group_only_admins_change_watches(bot, api):
+    api.set_admins(DESK, creator=222, administrators=[333])
+    refused = await say(api, DESK, "/watch غزة", user_id=444)
+    assert "administrators" in refused
+    assert "Watching" in await say(api, DESK, "/watch غزة", user_id=333)
+    assert "Naryshkin" in await say(api, DESK, "/list", user_id=444)  # reading is for all
+
+
+async def test_admin_commands_are_refused_to_others(bot, api):
+    assert "admins" in await say(api, READER, "/status")
+    assert "Sources" in await say(api, ADMIN, "/status")
+
+
+async def test_allow_and_deny_let_a_chat_in_and_out(bot, api):
+    assert "allowed" in await say(api, ADMIN, f"/allow {STRANGER}")
+    assert "/watch" in await say(api, STRANGER, "/help")
+    await say(api, ADMIN, f"/deny {STRANGER}")
+    assert not bot.app.store.chat(STRANGER).allowed
+    assert "usage: /allow" in await say(api, ADMIN, "/allow someone")
+
+
+async def test_addsource_checks_the_url_and_refuses_loopback(bot, api):
+    reply = await say(api, ADMIN, "/addsource ftp://example.org/feed")
+    assert "cannot add" in reply
+    reply = await say(api, ADMIN, f"/addsource {api.url.replace('/bot', '/feed')}")
+    assert "Not added" in reply and "unsafe" in reply  # 127.0.0.1 is not public
+    assert bot.app.store.runtime_sources() == []
+    assert "config file" in await say(api, ADMIN, "/removesource Loop")
+
+
+async def test_sources_and_recap(bot, api):
+    await bot.app.run_once()
+    assert "Loop" in await say(api, READER, "/sources")
+    store = bot.app.store
+    now = datetime.now(UTC)
+    url = "https://news.example/r"
+    article = Article("Ahram", url, url, "ناريشكين في القاهرة", "نص", None, now, "ar", now)
+    to_reader = [Recipient("telegram", str(READER))]
+    store.record_item(article, "r", None, None, ["Naryshkin"], "", to_reader, now)
+    reply = await say(api, READER, "/recap")
+    assert "ناريشكين في القاهرة" in reply
+
+
+async def test_buttons_mute_a_story_and_unwatch_after_confirming(bot, api):
+    await say(api, READER, "/watch Rosatom: روساتوم OR Rosatom")
+    store = bot.app.store
+    now = datetime.now(UTC)
+    url = "https://news.example/b"
+    article = Article(
+        "Ahram", url, url, "Rosatom at El-Dabaa", "Rosatom said", None, now, "en", now
+    )
+    to_reader = [Recipient("telegram", str(READER))]
+    outcome = store.record_item(article, "b", None, None, ["Rosatom"], "", to_reader, now)
+    await bot.app.dispatcher.dispatch()
+    alert = api.sent(READER)[-1]
+    buttons = [b for row in alert.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["callback_data"] for b in buttons] == [
+        f"mute:{outcome.outbox_ids[0]}",
+        f"unwatch:{outcome.outbox_ids[0]}:0",
+    ]
+    api.press_button(READER, alert.message_id, buttons[0]["callback_data"])
+    await api.until(lambda a: a.answers(), timeout=10)
+    assert store.outbox_row(outcome.outbox_ids[0]).muted
+    before = len(api.sent(READER))
+    api.press_button(READER, alert.message_id, buttons[1]["callback_data"])
+    await api.until(lambda a: len(a.sent(READER)) > before, timeout=10)
+    confirm = api.sent(READER)[-1]
+    assert "Stop watching" in confirm.text
+    yes = confirm.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    api.press_button(READER, confirm.message_id, yes)
+    await api.until(lambda a: a.edits(READER), timeout=10)
+    assert store.chat_watches(READER) == []
