@@ -45,12 +45,12 @@ from alertbot.bot.format import (
     FSI,
     PDI,
     TELEGRAM_LIMIT,
-    _clean,
-    _clean_snippet,
-    _direction_mark,
-    _linkable,
-    _shorten,
-    _shorten_quote,
+    clean_snippet,
+    clean_text,
+    direction_mark,
+    linkable,
+    shorten,
+    shorten_quote,
     visible_length,
 )
 from alertbot.snippet import Snippet
@@ -229,7 +229,7 @@ def _clock(story: RecapStory, recap: Recap) -> str:
 
 
 def _section_heading(section: RecapSection) -> str:
-    return f"{_clean(section.watch)}: " + _count(len(section.stories), "story", "stories")
+    return f"{clean_text(section.watch)}: " + _count(len(section.stories), "story", "stories")
 
 
 # --- plain text ----------------------------------------------------------------------------
@@ -247,12 +247,12 @@ def recap_text(recap: Recap) -> str:
 
 
 def _text_entry(story: RecapStory, recap: Recap) -> str:
-    lines = [_clean(story.title) or "(no title)"]
-    if url := _clean(story.url):
+    lines = [clean_text(story.title) or "(no title)"]
+    if url := clean_text(story.url):
         lines.append(url)
-    outlets = ", ".join(o for o in (_clean(o) for o in story.outlets) if o)
+    outlets = ", ".join(o for o in (clean_text(o) for o in story.outlets) if o)
     lines.append(f"{outlets} · {_clock(story, recap)}" if outlets else _clock(story, recap))
-    if quote := _clean(story.snippet.text):
+    if quote := clean_text(story.snippet.text):
         lines.append(f"« {quote} »")
     return "\n".join(lines)
 
@@ -320,23 +320,23 @@ def _more_watches(count: int) -> str:
 
 def _html_heading(section: RecapSection) -> str:
     # The name is isolated; the English count after it sets the line left to right.
-    name = _shorten(_clean(section.watch), _WATCH_CHARS) or NO_WATCH
+    name = shorten(clean_text(section.watch), _WATCH_CHARS) or NO_WATCH
     stories = _count(len(section.stories), "story", "stories")
     return f"<b>{_esc(_isolate(name))}</b> — {stories}"
 
 
 def _html_entry(story: RecapStory, recap: Recap) -> str:
     """Linked title, outlets · time, quote with the matches in bold: one line each."""
-    title = _shorten(_clean(story.title), _TITLE_CHARS) or "(no title)"
-    quote = _shorten_quote(_clean_snippet(story.snippet), _QUOTE_CHARS)
-    m = _direction_mark(title, quote.text)
-    url = _clean(story.url)
-    if _linkable(url):
+    title = shorten(clean_text(story.title), _TITLE_CHARS) or "(no title)"
+    quote = shorten_quote(clean_snippet(story.snippet), _QUOTE_CHARS)
+    m = direction_mark(title, quote.text)
+    url = clean_text(story.url)
+    if linkable(url):
         lines = [f'{m}<a href="{_esc(url)}">{_esc(_isolate(title))}</a>']
     else:
         lines = [f"{m}{_esc(_isolate(title))}"]
         if url:
-            lines.append(f"{m}{_esc(_isolate(_shorten(url, _URL_TEXT_CHARS)))}")
+            lines.append(f"{m}{_esc(_isolate(shorten(url, _URL_TEXT_CHARS)))}")
     lines.append(f"{m}{_esc(_outlets(story.outlets))}{_isolate(_clock(story, recap))}")
     if quote.text:
         body = quote.render(lambda s: f"<b>{_esc(s)}</b>", _esc)
@@ -346,7 +346,7 @@ def _html_entry(story: RecapStory, recap: Recap) -> str:
 
 def _outlets(outlets: Sequence[str]) -> str:
     """ "A, B, C (+N) · " with the names isolated; "" when there are none."""
-    names = [n for n in (_shorten(_clean(o), _OUTLET_CHARS) for o in outlets) if n]
+    names = [n for n in (shorten(clean_text(o), _OUTLET_CHARS) for o in outlets) if n]
     if not names:
         return ""
     text = ", ".join(_isolate(n) for n in names[:_OUTLETS_SHOWN])

@@ -156,15 +156,15 @@ class _Parts:
 
     @classmethod
     def of(cls, alert: Alert, timezone: ZoneInfo) -> _Parts:
-        title = _clean(alert.title) or "(no title)"
-        quote = _clean_snippet(alert.snippet)
-        url = _clean(alert.url)
+        title = clean_text(alert.title) or "(no title)"
+        quote = clean_snippet(alert.snippet)
+        url = clean_text(alert.url)
         return cls(
-            mark=_direction_mark(title, quote.text),
+            mark=direction_mark(title, quote.text),
             watches=_watch_names(alert.watches, _WATCH_CHARS, _WATCHES_CHARS),
             title=title,
             url=url,
-            linkable=_linkable(url),
+            linkable=linkable(url),
             outlet=_clip(alert.outlet, _OUTLET_CHARS),
             time=_local_time(alert.published, timezone),
             quote=quote,
@@ -185,14 +185,14 @@ def _fit_alert(parts: _Parts, max_chars: int, *, html_mode: bool) -> str:
     # Aim: the quote keeps its first match with some context, the title a readable head.
     if (excess := over(title, quote, aim)) > 0:
         floor = _quote_floor(quote)
-        quote = _shorten_quote(quote, max(_u16(quote.text) - excess, floor))
+        quote = shorten_quote(quote, max(_u16(quote.text) - excess, floor))
     if (excess := over(title, quote, aim)) > 0:
-        title = _shorten(title, max(_u16(title) - excess, _MIN_TITLE))
+        title = shorten(title, max(_u16(title) - excess, _MIN_TITLE))
     # Never over Telegram's limit: the quote, then the title, give way entirely.
     if (excess := over(title, quote, TELEGRAM_LIMIT)) > 0:
-        quote = _shorten_quote(quote, max(_u16(quote.text) - excess, 0))
+        quote = shorten_quote(quote, max(_u16(quote.text) - excess, 0))
     if (excess := over(title, quote, TELEGRAM_LIMIT)) > 0:
-        title = _shorten(title, max(_u16(title) - excess, 1))
+        title = shorten(title, max(_u16(title) - excess, 1))
     return compose(parts, title, quote)
 
 
@@ -204,7 +204,7 @@ def _alert_html(parts: _Parts, title: str, quote: Snippet) -> str:
     else:
         lines.append(f"{m}{_esc(_isolate(title))}")
         if parts.url:
-            lines.append(f"{m}{_esc(_isolate(_shorten(parts.url, _URL_TEXT_CHARS)))}")
+            lines.append(f"{m}{_esc(_isolate(shorten(parts.url, _URL_TEXT_CHARS)))}")
     lines.append(f"{m}{_esc(_isolate(parts.outlet))} · {_isolate(parts.time)}")
     if quote.text:
         body = quote.render(lambda s: f"<b>{_esc(s)}</b>", _esc)
@@ -218,7 +218,7 @@ def _alert_plain(parts: _Parts, title: str, quote: Snippet) -> str:
     m = parts.mark
     lines = [f"{m}{BELL} {parts.watches}".rstrip(), f"{m}{_isolate(title)}"]
     if parts.url:
-        lines.append(_shorten(parts.url, _PLAIN_URL_CHARS))
+        lines.append(shorten(parts.url, _PLAIN_URL_CHARS))
     lines.append(f"{m}{_isolate(parts.outlet)} · {_isolate(parts.time)}")
     if quote.text:
         lines.append(f"{m}{_isolate(f'« {quote.text} »')}")
@@ -262,19 +262,19 @@ def _more_line(count: int) -> str:
 
 
 def _backlog_entry(alert: Alert, timezone: ZoneInfo, *, html_mode: bool) -> str:
-    title = _shorten(_clean(alert.title) or "(no title)", _BACKLOG_TITLE)
-    m = _direction_mark(title, "")
+    title = shorten(clean_text(alert.title) or "(no title)", _BACKLOG_TITLE)
+    m = direction_mark(title, "")
     names = _watch_names(alert.watches, _BACKLOG_WATCHES, _BACKLOG_WATCHES)
     outlet = _clip(alert.outlet, _BACKLOG_OUTLET)
     time = _local_time(alert.published, timezone)
-    url = _clean(alert.url)
+    url = clean_text(alert.url)
     if not html_mode:
         lead = f"{names} — " if names else ""
         lines = [f"{m}{lead}{_isolate(title)}", f"{m}{_isolate(outlet)} · {_isolate(time)}"]
         if url:
-            lines.append(_shorten(url, _BACKLOG_URL))
+            lines.append(shorten(url, _BACKLOG_URL))
         return "\n".join(lines)
-    if _linkable(url):
+    if linkable(url):
         linked = f'<a href="{_esc(url)}">{_esc(_isolate(title))}</a>'
     else:
         linked = _esc(_isolate(title))
@@ -299,7 +299,7 @@ def _u16(text: str) -> int:
     return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
 
 
-def _direction_mark(*texts: str) -> str:
+def direction_mark(*texts: str) -> str:
     """RLM when the first strong character of the first text that has one is RTL."""
     for text in texts:
         for c in text:
@@ -311,7 +311,7 @@ def _direction_mark(*texts: str) -> str:
     return LRM
 
 
-def _linkable(url: str) -> bool:
+def linkable(url: str) -> bool:
     """An http(s) URL with a host, of a length Telegram takes: safe to put in an href."""
     if not url or len(url) > _LINK_URL_CHARS or " " in url:
         return False
@@ -349,10 +349,11 @@ def _watch_names(watches: Sequence[str], each: int, total: int) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return _shorten(_clean(text), limit)
+    return shorten(clean_text(text), limit)
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
+    """Outside text on one line: whitespace and controls collapsed, bidi overrides removed."""
     return _clean_mapped(text)[0]
 
 
@@ -376,7 +377,7 @@ def _clean_mapped(text: str) -> tuple[str, list[int]]:
     return "".join(out), [min(i, len(out)) for i in at]
 
 
-def _clean_snippet(snippet: Snippet) -> Snippet:
+def clean_snippet(snippet: Snippet) -> Snippet:
     """The quote cleaned like any outside text, its marks moved along, sorted and merged
     (stored marks are not trusted to be in range or in order)."""
     text, at = _clean_mapped(snippet.text)
@@ -422,7 +423,7 @@ def _word_end(text: str, n: int, keep: int = 0) -> int:
     return space if space != -1 and space >= n - max(20, n // 3) else n
 
 
-def _shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
     """`text` cut at a word to at most `limit` UTF-16 units, "…" where it was cut."""
     if _u16(text) <= limit:
         return text
@@ -440,7 +441,7 @@ def _quote_floor(quote: Snippet) -> int:
     return min(_u16(quote.text), _u16(quote.text[start:end]) + 2 + _QUOTE_CONTEXT)
 
 
-def _shorten_quote(quote: Snippet, limit: int) -> Snippet:
+def shorten_quote(quote: Snippet, limit: int) -> Snippet:
     """The quote cut to at most `limit` UTF-16 units at words, with "…" where cut,
     keeping the first marked range (whole if it fits); marks moved along."""
     text = quote.text
