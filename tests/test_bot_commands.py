@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from botapi import TOKEN, BotApi
@@ -36,17 +38,21 @@ def site() -> Iterator[LocalServer]:
         yield server
 
 
-@pytest.fixture
-async def bot(tmp_path, api, site, lemmatizer) -> AsyncIterator[Runtime]:
+def write_config(tmp_path, api: BotApi, site: LocalServer, extra: str = "") -> Path:
     path = tmp_path / "alertbot.toml"
     path.write_text(
         f'database = "{tmp_path / "db.sqlite"}"\n'
         f'[telegram]\ntoken = "{TOKEN}"\napi_url = "{api.url}"\nadmins = [{ADMIN}]\n'
-        f"alert_chats = [{DESK}]\nallowed_chats = [{READER}]\n"
+        f"alert_chats = [{DESK}]\nallowed_chats = [{READER}]\n{extra}"
         f'[[source]]\nname = "Loop"\nurl = "{site.url("/feed")}"\n'
         '[[watch]]\nname = "Naryshkin"\nquery = "ناريشكين OR Naryshkin"\n',
         encoding="utf-8",
     )
+    return path
+
+
+@asynccontextmanager
+async def running_bot(path: Path, api: BotApi, lemmatizer) -> AsyncIterator[Runtime]:
     runtime = await open_app(load_config(path), lemmatizer)
     async with runtime.stack:
         runtime.app.telegram.start()
@@ -55,6 +61,12 @@ async def bot(tmp_path, api, site, lemmatizer) -> AsyncIterator[Runtime]:
         await api.until(lambda a: a.calls_to("deleteWebhook"), timeout=10)
         yield runtime
         await runtime.app.shutdown()
+
+
+@pytest.fixture
+async def bot(tmp_path, api, site, lemmatizer) -> AsyncIterator[Runtime]:
+    async with running_bot(write_config(tmp_path, api, site), api, lemmatizer) as runtime:
+        yield runtime
 
 
 async def say(api: BotApi, chat_id: int, text: str, **kw) -> str:
@@ -223,3 +235,21 @@ async def test_buttons_mute_a_story_and_unwatch_after_confirming(bot, api):
     api.press_button(READER, confirm.message_id, yes)
     await api.until(lambda a: a.edits(READER), timeout=10)
     assert store.chat_watches(READER) == []
+
+
+async def test_addsource_adds_polls_and_schedules_a_source_and_removesource_drops_it(
+    tmp_path, api, site, lemmatizer
+):
+    """With private addresses allowed (a lab setup), a loopback feed can be added."""
+    other = news_items(2, base_url=site.url(""), start=datetime.now(UTC), offset=10)
+    site.route("/other", rss(other, base_url=site.url(""), full_text=True),
+               headers={"Content-Type": "application/rss+xml"})  # fmt: skip
+    path = write_config(tmp_path, api, site, "[polling]\nallow_private_addresses = true\n")
+    async with running_bot(path, api, lemmatizer) as runtime:
+        reply = await say(api, ADMIN, f"/addsource {site.url('/other')} feed")
+        assert "Added 127.0.0.1" in reply and "2 entries" in reply
+        assert [s.url for s in runtime.app.store.runtime_sources()] == [site.url("/other")]
+        assert "127.0.0.1" in await say(api, READER, "/sources")
+        assert "exists" in await say(api, ADMIN, f"/addsource {site.url('/other')}")
+        assert "Removed" in await say(api, ADMIN, "/removesource 127.0.0.1")
+        assert runtime.app.store.runtime_sources() == []
