@@ -19,6 +19,7 @@ ones get `GRACE` seconds to finish and are then cancelled, the database is close
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
@@ -26,19 +27,26 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from functools import partial
 from typing import Any, TextIO, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from telegram.error import TelegramError
 
 from alertbot.bot.access import Gate
 from alertbot.bot.handlers import BotServices, rebuild_watchlists
 from alertbot.bot.notifier import TelegramNotifier
 from alertbot.bot.runtime import TelegramRuntime
 from alertbot.bot.service import WatchService
+from alertbot.bot.subscriptions import EmailSubscriptions
 from alertbot.config import Config, SourceConfig
+from alertbot.daily import DailyRecap
 from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifier
+from alertbot.notify.alert import Alert
+from alertbot.notify.mail import alert_message
+from alertbot.notify.smtp import EmailNotifier, send_message
 from alertbot.pipeline import Pipeline, ProcessCounts, Watchlists
 from alertbot.sources.fetch import Fetcher
 from alertbot.sources.health import after_failure, after_success
@@ -54,6 +62,7 @@ T = TypeVar("T")
 
 DISPATCH_EVERY = timedelta(seconds=5)
 PRUNE_EVERY = timedelta(days=1)
+RECAP_CHECK = timedelta(minutes=1)  # how often the daily recap's time is checked
 MAX_ROUNDS = 10  # polls in a row of a source whose new entries exceed one poll's cap
 GRACE = 5.0  # seconds running work gets at shutdown before it is cancelled
 CONSOLE = Recipient("console", "stdout")
@@ -65,6 +74,21 @@ def _add(total: ProcessCounts, more: ProcessCounts) -> None:
         if isinstance(value, int):
             setattr(total, name, getattr(total, name) + value)
     total.grown |= more.grown
+
+
+def send_code(config: Config, address: str, code: str) -> None:
+    """Mail a /email confirmation code (blocking)."""
+    assert config.email is not None
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = config.email.sender
+    message["To"] = address
+    message["Subject"] = f"alertbot: your confirmation code {code}"
+    message.set_content(
+        f"Your alertbot confirmation code is {code}.\n\n"
+        "Send /verify " + code + " in the Telegram chat that asked for it, within an hour,"
+        " to get its daily recap at this address. If you did not ask for this, ignore it.\n"
+    )
+    send_message(config.email, message)
 
 
 def utc_now() -> datetime:
@@ -113,6 +137,7 @@ class App:
     ) -> None:
         self.config = config
         self.telegram = telegram
+        self.daily: DailyRecap | None = None  # set when [email] is configured
         self.store = store
         self.pipeline = pipeline
         self.poller = poller
@@ -293,6 +318,16 @@ class App:
             coalesce=True,
             misfire_grace_time=int(DISPATCH_EVERY.total_seconds()),
         )
+        if self.daily is not None:
+            scheduler.add_job(
+                self._job(self.daily.run),
+                IntervalTrigger(seconds=RECAP_CHECK.total_seconds()),
+                id="recap",
+                next_run_time=now + timedelta(seconds=5),
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=int(RECAP_CHECK.total_seconds()),
+            )
         scheduler.add_job(
             self._job(self.prune),
             IntervalTrigger(seconds=PRUNE_EVERY.total_seconds()),
@@ -391,9 +426,14 @@ def _shutdown_executor(executor: Executor) -> None:
 def config_recipients(config: Config, channels: tuple[str, ...]) -> tuple[Recipient, ...]:
     """Who the config's watches alert: the Telegram alert chats when Telegram delivers,
     else the console."""
+    out: list[Recipient] = []
     if "telegram" in channels and config.telegram is not None:
-        return tuple(Recipient("telegram", str(c)) for c in config.telegram.alert_chats)
-    return (CONSOLE,)
+        out.extend(Recipient("telegram", str(c)) for c in config.telegram.alert_chats)
+    else:
+        out.append(CONSOLE)
+    if "email" in channels and config.email is not None:
+        out.extend(Recipient("email", address) for address in config.email.alert_to)
+    return tuple(out)
 
 
 async def notifiers_for(
@@ -404,7 +444,8 @@ async def notifiers_for(
     stdout: TextIO | None,
 ) -> tuple[dict[str, Notifier], TelegramRuntime | None]:
     """The notifiers this configuration uses: Telegram with a token, else the console
-    (kept beside Telegram while console alerts from an earlier run are pending)."""
+    (kept beside Telegram while console alerts from an earlier run are pending); email
+    for `email.alert_to` (or while email alerts are pending)."""
     notifiers: dict[str, Notifier] = {}
     telegram = None
     if config.telegram is not None:
@@ -416,7 +457,28 @@ async def notifiers_for(
         )
     if config.telegram is None or store.pending_count("console"):
         notifiers["console"] = ConsoleNotifier(config.timezone, stdout)
+    if config.email is not None and (config.email.alert_to or store.pending_count("email")):
+        sender = config.email.sender
+
+        def render(alert: Alert) -> EmailMessage:
+            return alert_message(alert, config.timezone, sender=sender, to=alert.recipient,
+                                 now=clock())  # fmt: skip
+
+        notifiers["email"] = EmailNotifier(
+            config.email, render, on_failure=partial(tell_admins, telegram, config)
+        )
     return notifiers, telegram
+
+
+async def tell_admins(telegram: TelegramRuntime | None, config: Config, text: str) -> None:
+    """Tell the bot's admins about a failure that needs a person (a refused email)."""
+    if telegram is None or config.telegram is None:
+        return
+    for admin in config.telegram.admins:
+        try:
+            await telegram.bot.send_message(admin, f"⚠️ alertbot: {text}")
+        except TelegramError as exc:
+            log.warning("could not tell admin %d: %s", admin, exc)
 
 
 @dataclass
@@ -478,8 +540,22 @@ async def open_app(
                     clock=clock,
                     add_source=app.add_source,
                     remove_source=app.remove_source,
+                    emails=(
+                        EmailSubscriptions(store, partial(send_code, config), clock)
+                        if config.email is not None
+                        else None
+                    ),
                 )
             )  # fmt: skip
+        if config.email is not None:
+            email_config = config.email
+
+            async def send(message: EmailMessage) -> None:
+                await asyncio.to_thread(send_message, email_config, message)
+
+            app.daily = DailyRecap(
+                config, store, send, clock, on_failure=partial(tell_admins, telegram, config)
+            )
     except BaseException:
         await stack.aclose()
         raise
@@ -506,6 +582,11 @@ def describe_start(config: Config, runtime: Runtime) -> list[str]:
         lines.append("no Telegram token configured: alerts are printed to the console")
     elif not config.telegram.alert_chats and config.watches:
         lines.append("telegram.alert_chats is empty: the [[watch]] alerts reach no chat")
+    if config.email is not None:
+        lines.append(
+            f"daily recap at {config.email.recap_at} ({config.timezone.key}) to"
+            f" {len(config.email.recap_to)} addresses and the chats that verified one"
+        )
     pending = runtime.app.store.pending_count()
     if pending:
         lines.append(f"{pending} alerts pending from before")

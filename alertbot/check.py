@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import smtplib
-import ssl
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +32,7 @@ from alertbot.config import (
     load_config,
     validate_config,
 )
+from alertbot.notify.smtp import SmtpError, connect, quit_quietly
 from alertbot.sources.fetch import Fetcher
 from alertbot.sources.model import Entry, Validators
 from alertbot.sources.poll import Poller, PollResult
@@ -135,11 +134,8 @@ async def _check_smtp(config: EmailConfig, report: _Report, timeout: float | Non
     where = f"{config.smtp_host}:{config.smtp_port}"
     try:
         await asyncio.to_thread(_smtp_login, config, seconds)
-    except smtplib.SMTPResponseException as exc:
-        report.failed("smtp", f"{where}: {exc.smtp_code} {_text(exc.smtp_error)}")
-        return
-    except (smtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
-        report.failed("smtp", f"{where}: {type(exc).__name__}: {exc}")
+    except SmtpError as exc:
+        report.failed("smtp", f"{where}: {exc}")
         return
     if config.username:
         report.passed("smtp", f"logged in to {where} as {config.username}")
@@ -149,24 +145,7 @@ async def _check_smtp(config: EmailConfig, report: _Report, timeout: float | Non
 
 def _smtp_login(config: EmailConfig, timeout: float) -> None:
     """Connect, secure the connection as configured, log in if a user is set, and quit."""
-    smtp: smtplib.SMTP
-    if config.security == "ssl":
-        smtp = smtplib.SMTP_SSL(
-            config.smtp_host,
-            config.smtp_port,
-            context=ssl.create_default_context(),
-            timeout=timeout,
-        )
-    else:
-        smtp = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=timeout)
-    # `with` quits on success and closes the socket whatever happens.
-    with smtp:
-        if config.security == "starttls":
-            smtp.ehlo()
-            smtp.starttls(context=ssl.create_default_context())
-            smtp.ehlo()
-        if config.username:
-            smtp.login(config.username, config.password)
+    quit_quietly(connect(config, timeout=timeout))
 
 
 async def _check_sources(config: Config, report: _Report, timeout: float | None = None) -> None:
@@ -195,7 +174,3 @@ def _source_line(source: SourceConfig, result: PollResult, report: _Report) -> N
 def _everything_seen(entry: Entry) -> bool:
     """Every entry counts as seen, so that a check fetches no article pages."""
     return True
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply

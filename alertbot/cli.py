@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,7 +24,11 @@ from alertbot.app import (
 )
 from alertbot.check import run_checks
 from alertbot.config import Config, config_path, load_config, load_watchlist
-from alertbot.errors import AlertbotError
+from alertbot.errors import AlertbotError, ConfigError
+from alertbot.notify.base import DeliveryError
+from alertbot.notify.mail import recap_message
+from alertbot.notify.smtp import send_message
+from alertbot.recap import build_recap, day_bounds, recap_subject, recap_text
 from alertbot.sources.poll import cpu_pool
 from alertbot.status import render_status
 from alertbot.store import Store
@@ -238,6 +243,50 @@ def check(config_file: Path | None) -> None:
     path = config_path(str(config_file) if config_file else None)
     ok = asyncio.run(run_checks(path, echo=click.echo))
     sys.exit(0 if ok else 1)
+
+
+@cli.command()
+@config_option
+@click.option("--date", "date_key", help="The local day YYYY-MM-DD (default: the last 24 h).")
+@click.option("--print", "to_print", is_flag=True, help="Print the recap as text.")
+@click.option("--send", "to_send", is_flag=True, help="Email it to email.recap_to now.")
+def recap(config_file: Path | None, date_key: str | None, to_print: bool, to_send: bool) -> None:
+    """Build the daily recap for a local date, and print it or send it now."""
+    if to_print == to_send:
+        raise click.UsageError("give exactly one of --print or --send")
+    try:
+        config = load_config(config_path(str(config_file) if config_file else None))
+        if to_send and (config.email is None or not config.email.recap_to):
+            raise ConfigError("--send needs [email] with recap_to", path=str(config.path))
+        store = Store.open(config.database)
+    except AlertbotError as exc:
+        _fail(exc)
+    now = utc_now()
+    try:
+        if date_key is None:
+            start, end = now - timedelta(hours=24), now
+            date_key = now.astimezone(config.timezone).date().isoformat()
+        else:
+            try:
+                start, end = day_bounds(date_key, config.timezone)
+            except ValueError:
+                raise click.BadParameter(
+                    f"{date_key!r} is not a date YYYY-MM-DD", param_hint="--date"
+                ) from None
+        built = build_recap(store, start, end, config.timezone, date_key=date_key)
+    finally:
+        store.close()
+    if to_print:
+        click.echo(recap_text(built))
+        return
+    assert config.email is not None
+    to = ", ".join(config.email.recap_to)
+    try:
+        send_message(config.email, recap_message(built, sender=config.email.sender, to=to, now=now))
+    except DeliveryError as exc:
+        click.echo(f"alertbot recap: not sent: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"alertbot recap: {recap_subject(built)}: sent to {to}", err=True)
 
 
 def setup_logging(level: int = logging.INFO) -> None:

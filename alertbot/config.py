@@ -63,6 +63,13 @@ class EmailConfig:
     recap_to: tuple[str, ...] = ()
     recap_at: str = "08:00"
     alert_to: tuple[str, ...] = ()
+    recap_empty: bool = True  # send a short "nothing matched" recap on a quiet day
+
+    @property
+    def recap_time(self) -> tuple[int, int]:
+        """`recap_at` as (hour, minute)."""
+        hour, minute = self.recap_at.split(":")
+        return int(hour), int(minute)
 
 
 @dataclass(frozen=True)
@@ -367,6 +374,7 @@ def _read_config(
             recap_to=t.str_list("recap_to"),
             recap_at=recap_at,
             alert_to=t.str_list("alert_to"),
+            recap_empty=t.get("recap_empty", bool, True),
         )
         t.done()
 

@@ -186,13 +186,15 @@ def _newest_first(story: RecapStory) -> tuple[float, int]:
 # --- words ---------------------------------------------------------------------------------
 
 
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """"1 story", "2 stories": the count with the noun in the right number."""
+    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
 
 
-def _counts(recap: Recap) -> str:
-    stories = _count(recap.story_count, "story", "stories")
-    return f"{stories} from {_count(recap.outlet_count, 'outlet')}, " + _count(
+def counts_line(recap: Recap) -> str:
+    """The counts at the top of a recap: stories, outlets, watches."""
+    stories = plural(recap.story_count, "story", "stories")
+    return f"{stories} from {plural(recap.outlet_count, 'outlet')}, " + plural(
         len(recap.sections), "watch", "watches"
     )
 
@@ -201,8 +203,8 @@ def recap_subject(recap: Recap) -> str:
     """The email subject: "alertbot recap 2025-03-01: 7 stories, 3 watches"."""
     if recap.empty:
         return f"alertbot recap {recap.date_key}: nothing matched"
-    stories = _count(recap.story_count, "story", "stories")
-    return f"alertbot recap {recap.date_key}: {stories}, " + _count(
+    stories = plural(recap.story_count, "story", "stories")
+    return f"alertbot recap {recap.date_key}: {stories}, " + plural(
         len(recap.sections), "watch", "watches"
     )
 
@@ -211,7 +213,8 @@ def _local(moment: datetime, timezone: ZoneInfo) -> str:
     return f"{moment.astimezone(timezone):%Y-%m-%d %H:%M}"
 
 
-def _window(recap: Recap) -> str:
+def window_line(recap: Recap) -> str:
+    """The recap's period in its local time."""
     start, end = _local(recap.start, recap.timezone), _local(recap.end, recap.timezone)
     return f"{start} – {end} ({recap.timezone.key})"
 
@@ -221,7 +224,7 @@ def _nothing(recap: Recap) -> str:
     return f"Nothing matched your watches between {start} and {end} ({recap.timezone.key})."
 
 
-def _clock(story: RecapStory, recap: Recap) -> str:
+def story_time(story: RecapStory, recap: Recap) -> str:
     """HH:MM in the recap's zone, with the date when it is not the recap's day."""
     local = story.when.astimezone(recap.timezone)
     same_day = local.date().isoformat() == recap.date_key
@@ -229,7 +232,7 @@ def _clock(story: RecapStory, recap: Recap) -> str:
 
 
 def _section_heading(section: RecapSection) -> str:
-    return f"{clean_text(section.watch)}: " + _count(len(section.stories), "story", "stories")
+    return f"{clean_text(section.watch)}: " + plural(len(section.stories), "story", "stories")
 
 
 # --- plain text ----------------------------------------------------------------------------
@@ -239,7 +242,7 @@ def recap_text(recap: Recap) -> str:
     """The recap as plain text: counts, the period, then each watch and its stories."""
     if recap.empty:
         return _nothing(recap)
-    blocks = [f"Recap {recap.date_key}: {_counts(recap)}\n{_window(recap)}"]
+    blocks = [f"Recap {recap.date_key}: {counts_line(recap)}\n{window_line(recap)}"]
     for section in recap.sections:
         blocks.append(f"== {_section_heading(section)} ==")
         blocks.extend(_text_entry(story, recap) for story in section.stories)
@@ -251,7 +254,7 @@ def _text_entry(story: RecapStory, recap: Recap) -> str:
     if url := clean_text(story.url):
         lines.append(url)
     outlets = ", ".join(o for o in (clean_text(o) for o in story.outlets) if o)
-    lines.append(f"{outlets} · {_clock(story, recap)}" if outlets else _clock(story, recap))
+    lines.append(f"{outlets} · {story_time(story, recap)}" if outlets else story_time(story, recap))
     if quote := clean_text(story.snippet.text):
         lines.append(f"« {quote} »")
     return "\n".join(lines)
@@ -267,7 +270,7 @@ def recap_telegram_html(recap: Recap, *, max_chars: int = RECAP_CHARS) -> str:
     if recap.empty:
         return _esc(_nothing(recap))
     limit = min(max_chars, TELEGRAM_LIMIT)
-    heading = f"<b>{_esc(f'Recap {recap.date_key}: {_counts(recap)}')}</b>"
+    heading = f"<b>{_esc(f'Recap {recap.date_key}: {counts_line(recap)}')}</b>"
     heads = [_html_heading(s) for s in recap.sections]
     entries = [[_html_entry(story, recap) for story in s.stories] for s in recap.sections]
     sizes = [[visible_length(e) for e in section] for section in entries]
@@ -315,13 +318,13 @@ def _more(count: int) -> str:
 
 
 def _more_watches(count: int) -> str:
-    return f"{ELLIPSIS} and {_count(count, 'more watch', 'more watches')}"
+    return f"{ELLIPSIS} and {plural(count, 'more watch', 'more watches')}"
 
 
 def _html_heading(section: RecapSection) -> str:
     # The name is isolated; the English count after it sets the line left to right.
     name = shorten(clean_text(section.watch), _WATCH_CHARS) or NO_WATCH
-    stories = _count(len(section.stories), "story", "stories")
+    stories = plural(len(section.stories), "story", "stories")
     return f"<b>{_esc(_isolate(name))}</b> — {stories}"
 
 
@@ -337,7 +340,7 @@ def _html_entry(story: RecapStory, recap: Recap) -> str:
         lines = [f"{m}{_esc(_isolate(title))}"]
         if url:
             lines.append(f"{m}{_esc(_isolate(shorten(url, _URL_TEXT_CHARS)))}")
-    lines.append(f"{m}{_esc(_outlets(story.outlets))}{_isolate(_clock(story, recap))}")
+    lines.append(f"{m}{_esc(_outlets(story.outlets))}{_isolate(story_time(story, recap))}")
     if quote.text:
         body = quote.render(lambda s: f"<b>{_esc(s)}</b>", _esc)
         lines.append(f"{m}{FSI}« {body} »{PDI}")

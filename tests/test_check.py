@@ -4,15 +4,13 @@ login and one fetch of each source, each reported on one `ok`/`FAIL` line."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sourcefixtures as fx
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from httpserver import LocalServer, Request, Response
+from smtpserver import Inbox, authenticator, free_port, smtp_server
 
 from alertbot.check import run_checks
 from alertbot.store import SCHEMA_VERSION
@@ -176,40 +174,11 @@ async def test_telegram_unreachable(tmp_path):
 # --- SMTP --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    # aiosmtpd's Controller connects to its own port to start, so it cannot take port 0.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Sink:
-    async def handle_DATA(self, server, session, envelope) -> str:
-        return "250 OK"
-
-
-def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
-    good = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        b"u",
-        PASSWORD.encode(),
-    )
-    return AuthResult(success=good, handled=False)
-
-
 @pytest.fixture
 def smtp_port() -> Iterator[int]:
-    controller = Controller(
-        Sink(),
-        hostname="127.0.0.1",
-        port=free_port(),
-        authenticator=authenticate,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
+    auth = authenticator("u", PASSWORD)
+    with smtp_server(Inbox(), authenticator=auth, auth_require_tls=False) as controller:
         yield controller.port
-    finally:
-        controller.stop()
 
 
 def email_config(tmp_path: Path, port: int, password: str, username: str = "u") -> Path:

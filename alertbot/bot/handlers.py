@@ -41,8 +41,10 @@ from telegram.ext import (
 
 from alertbot.bot.access import Gate, Level
 from alertbot.bot.service import UsageError, WatchService, parse_duration_arg
+from alertbot.bot.subscriptions import EmailSubscriptions
 from alertbot.config import SOURCE_TYPES, Config, SourceConfig
 from alertbot.errors import QuerySyntaxError
+from alertbot.notify.base import DeliveryError
 from alertbot.recap import build_recap, recap_telegram_html
 from alertbot.sources.safety import check_url
 from alertbot.sources.urls import site_host
@@ -83,6 +85,10 @@ COMMANDS = (
     Command("resume", Level.MANAGE, "/resume", "Resume alerts", "استئناف التنبيهات"),
     Command("recap", Level.ALLOWED, "/recap", "Today's recap", "ملخص اليوم"),
     Command("sources", Level.ALLOWED, "/sources", "Sources and their health", "المصادر وحالتها"),
+    Command("email", Level.MANAGE, "/email ADDRESS or /email off",
+            "This chat's daily recap by email", "ملخص يومي بالبريد الإلكتروني"),
+    Command("verify", Level.MANAGE, "/verify CODE", "Confirm the email address",
+            "تأكيد عنوان البريد"),
     Command("status", Level.ADMIN, "/status", "Admin: the bot's status", "للمشرف: حالة البوت"),
     Command("addsource", Level.ADMIN, "/addsource URL [feed|page|sitemap|telegram]",
             "Admin: add a source", "للمشرف: إضافة مصدر"),
@@ -107,6 +113,7 @@ class BotServices:
     clock: Callable[[], datetime]
     add_source: Callable[[SourceConfig, int | None], Awaitable[Any]] | None = None
     remove_source: Callable[[str], Awaitable[SourceConfig | None]] | None = None
+    emails: EmailSubscriptions | None = None  # None: no [email] section
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
@@ -343,6 +350,36 @@ async def sources(update: Update, context: Any, s: BotServices, args: str) -> No
     await reply(update, "\n".join(lines) or "No sources.")
 
 
+@command("email")
+async def email(update: Update, context: Any, s: BotServices, args: str) -> None:
+    """Start (a code is mailed) or end this chat's recap by email."""
+    if s.emails is None:
+        await reply(update, "Email is not set up on this bot ([email] in its config).")
+        return
+    chat_id = update.effective_chat.id
+    if args.strip().lower() == "off":
+        stopped = await s.run(s.emails.off, chat_id)
+        await reply(update, "No more recap emails." if stopped else "No recap email was set.")
+        return
+    try:
+        address = await s.run(s.emails.start, chat_id, args)
+    except DeliveryError as exc:
+        await reply(update, f"Could not mail {e(args.strip())}: {e(exc)}")
+        return
+    await reply(update, f"A code was mailed to {e(address)}. Send <code>/verify CODE</code>"
+                        " here to get this chat's daily recap there.")  # fmt: skip
+
+
+@command("verify")
+async def verify(update: Update, context: Any, s: BotServices, args: str) -> None:
+    """Confirm the address with the mailed code."""
+    if s.emails is None:
+        await reply(update, "Email is not set up on this bot ([email] in its config).")
+        return
+    address = await s.run(s.emails.verify, update.effective_chat.id, args)
+    await reply(update, f"✅ {e(address)} will get this chat's daily recap.")
+
+
 def _all_sources(s: BotServices) -> list[SourceConfig]:
     return list(s.config.sources) + s.store.runtime_sources()
 
@@ -496,7 +533,8 @@ def register(application: Application, s: BotServices) -> None:
         "start": start, "help": help_, "watch": watch, "unwatch": unwatch, "list": list_,
         "test": test, "mute": mute, "unmute": unmute, "pause": pause, "resume": resume,
         "recap": recap, "sources": sources, "status": status, "addsource": addsource,
-        "removesource": removesource, "allow": allow, "deny": deny,
+        "removesource": removesource, "allow": allow, "deny": deny, "email": email,
+        "verify": verify,
     }  # fmt: skip
     for name, handler in handlers.items():
         application.add_handler(CommandHandler(name, handler))

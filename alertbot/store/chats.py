@@ -76,6 +76,9 @@ class ChatsMixin(StoreBase):
                 " AND recipient = ?",
                 (str(new_id), str(old_id)),
             )
+            db.execute(
+                "UPDATE OR IGNORE chat_emails SET chat_id = ? WHERE chat_id = ?", (new_id, old_id)
+            )
 
     def add_watch(self, chat_id: int | None, name: str, query: str, now: datetime) -> bool:
         """Add a watch to a chat (None: the config's watches); True if new, False if its
@@ -134,6 +137,62 @@ class ChatsMixin(StoreBase):
             )
             for watch in watches:
                 self.add_watch(None, watch.name, watch.query, now)
+
+    # -- recap by email ----------------------------------------------------------------
+
+    def set_chat_email(
+        self, chat_id: int, address: str, code_hash: str, expires: datetime, now: datetime
+    ) -> None:
+        """Start (or restart) subscribing a chat's address: unverified, with a code's hash."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO chat_emails (chat_id, address, code_hash, code_expires, attempts,"
+                " verified, updated) VALUES (?, ?, ?, ?, 0, 0, ?) ON CONFLICT (chat_id) DO UPDATE"
+                " SET address = excluded.address, code_hash = excluded.code_hash,"
+                " code_expires = excluded.code_expires, attempts = 0, verified = 0,"
+                " updated = excluded.updated",
+                (chat_id, address, code_hash, ts(expires), ts(now)),
+            )
+
+    def chat_email(self, chat_id: int) -> dict[str, Any] | None:
+        """A chat's address row: address, code_hash, code_expires, attempts, verified."""
+        rows = self._rows("SELECT * FROM chat_emails WHERE chat_id = ?", (chat_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        row["code_expires"] = parse_ts(row["code_expires"])
+        row["verified"] = bool(row["verified"])
+        return row
+
+    def count_email_attempt(self, chat_id: int) -> None:
+        """Count one wrong verification code."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE chat_emails SET attempts = attempts + 1 WHERE chat_id = ?", (chat_id,)
+            )
+
+    def verify_chat_email(self, chat_id: int, now: datetime) -> None:
+        """Mark a chat's address verified (the code was right)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE chat_emails SET verified = 1, code_hash = NULL, code_expires = NULL,"
+                " updated = ? WHERE chat_id = ?",
+                (ts(now), chat_id),
+            )
+
+    def remove_chat_email(self, chat_id: int) -> bool:
+        """Stop a chat's recap by email; False if it had none."""
+        with self._write() as db:
+            return bool(
+                db.execute("DELETE FROM chat_emails WHERE chat_id = ?", (chat_id,)).rowcount
+            )
+
+    def verified_chat_emails(self) -> list[tuple[int, str]]:
+        """(chat id, address) of every verified recap subscription."""
+        rows = self._rows(
+            "SELECT chat_id, address FROM chat_emails WHERE verified = 1 ORDER BY chat_id"
+        )
+        return [(r["chat_id"], r["address"]) for r in rows]
 
 
 def _chat(row: dict[str, Any]) -> Chat:

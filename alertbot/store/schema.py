@@ -192,8 +192,30 @@ def _m0002_telegram(db: Database) -> None:
     db.execute("PRAGMA user_version = 2")
 
 
+_V3 = """
+-- A chat's recap by email: the address, and until it is verified the hash of the code
+-- mailed to it (so only someone who reads that mailbox can subscribe it).
+CREATE TABLE chat_emails (
+    chat_id INTEGER PRIMARY KEY,
+    address TEXT NOT NULL,
+    code_hash TEXT,
+    code_expires TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    verified INTEGER NOT NULL DEFAULT 0,
+    updated TEXT NOT NULL
+);
+"""
+
+
+@migrations(name="0003_chat_emails")
+def _m0003_chat_emails(db: Database) -> None:
+    for statement in _statements(_V3):
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 3")
+
+
 # The number of the last migration above: bump it with each new migration.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _statements(script: str) -> list[str]:

@@ -1,0 +1,313 @@
+"""Email messages: an alert or a recap as a multipart/alternative `EmailMessage`.
+
+    alert_message(alert, tz, sender=, to=, now=)   one story, as the Telegram alert says it
+    recap_message(recap, sender=, to=, now=)       the recap: counts, then each watch's stories
+    rtl_text(text)                                  plain text marked to read right to left
+
+Pure: the messages are built here and sent elsewhere (no SMTP, no clock: `now` is the
+Date header). Each message has a text/plain part first and a text/html part last, in
+UTF-8; an Arabic subject or display name is encoded by the SMTP policy (RFC 2047).
+
+Direction. Mail clients disagree about where they take it from, so it is given everywhere:
+
+* HTML: `<html lang="ar" dir="rtl">`, and `direction:rtl;text-align:right` inline on every
+  block, since some clients drop the root's attributes (and most drop `<style>`). Outside
+  strings (titles, outlets, watch names) and our English UI strings are wrapped in `<bdi>`
+  so a Latin run keeps its order inside a right-to-left line; times and dates are
+  `<bdi dir="ltr">` so "2025-03-01 14:05" is not laid out as "14:05 2025-03-01".
+* Plain text: clients pick the direction per paragraph from its first strong letter, so
+  `rtl_text` starts with RLM (U+200F) every line that would otherwise run left to right.
+
+Everything from outside is escaped with `html.escape(..., quote=True)`, and only an http(s)
+URL goes into an href (`alertbot.bot.format.linkable`); anything else is shown as text.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from email.header import Header
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
+from zoneinfo import ZoneInfo
+
+from alertbot.bot.format import (
+    BELL,
+    RLM,
+    alert_plain,
+    clean_snippet,
+    clean_text,
+    linkable,
+    shorten,
+    shorten_quote,
+)
+from alertbot.notify.alert import Alert
+
+# The recap's own words (counts, period, clock, "nothing matched"), so the HTML says
+# exactly what the plain text and Telegram say.
+from alertbot.recap import (
+    NO_WATCH,
+    Recap,
+    RecapStory,
+    counts_line,
+    plural,
+    recap_subject,
+    recap_text,
+    story_time,
+    window_line,
+)
+from alertbot.snippet import Snippet
+
+SUBJECT_PREFIX = "[alertbot]"
+DEFAULT_DOMAIN = "alertbot.local"
+
+_SUBJECT_TITLE_CHARS = 120
+_SUBJECT_WATCHES_CHARS = 80
+_TITLE_CHARS = 300
+_QUOTE_CHARS = 600
+_NAME_CHARS = 60  # a watch or outlet name
+_URL_TEXT_CHARS = 200  # a URL shown as text (not linkable)
+
+# Inline styles: direction and alignment on every block, the rest for a phone's screen.
+_DIR = "direction:rtl;text-align:right"
+_BODY = f"{_DIR};margin:0;padding:0;background:#ffffff"
+_PAGE = (
+    f"{_DIR};max-width:640px;margin:0 auto;padding:16px;"
+    "font-family:Tahoma,Arial,'Segoe UI',sans-serif;font-size:17px;line-height:1.6;"
+    "color:#1a1a1a"
+)
+_H1 = f"{_DIR};font-size:22px;line-height:1.4;margin:0 0 8px 0"
+_H2 = (
+    f"{_DIR};font-size:19px;line-height:1.4;margin:24px 0 8px 0;padding-bottom:4px;"
+    "border-bottom:2px solid #dddddd"
+)
+_P = f"{_DIR};font-size:17px;margin:0 0 6px 0"
+_META = f"{_DIR};font-size:16px;margin:0 0 6px 0;color:#555555"
+_TITLE = f"{_DIR};font-size:19px;font-weight:bold;line-height:1.4;margin:0 0 6px 0"
+_QUOTE = (
+    f"{_DIR};font-size:17px;margin:0 0 6px 0;padding:0 10px 0 0;"
+    "border-right:3px solid #cccccc;color:#333333"
+)
+_STORY = f"{_DIR};margin:0 0 18px 0"
+_LINK = "color:#0b57d0;text-decoration:underline"
+
+
+# --- messages ----------------------------------------------------------------------------
+
+
+def alert_message(
+    alert: Alert, timezone: ZoneInfo, *, sender: str, to: str, now: datetime
+) -> EmailMessage:
+    """One alert as an email: the Telegram alert's content, as plain text and HTML."""
+    text = rtl_text(alert_plain(alert, timezone))
+    return _message(
+        _alert_subject(alert),
+        text,
+        _alert_html(alert, timezone),
+        sender=sender,
+        to=to,
+        now=now,
+    )
+
+
+def recap_message(recap: Recap, *, sender: str, to: str, now: datetime) -> EmailMessage:
+    """The recap as an email: the date and counts in the subject, a note when empty."""
+    subject = recap_subject(recap)
+    return _message(
+        subject,
+        rtl_text(recap_text(recap)),
+        _recap_html(recap, subject),
+        sender=sender,
+        to=to,
+        now=now,
+    )
+
+
+def _message(
+    subject: str, text: str, html_body: str, *, sender: str, to: str, now: datetime
+) -> EmailMessage:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=_domain(sender))
+    _set_subject(msg, subject)
+    # An alert is a machine's message: no out-of-office replies, no read receipts.
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(text, charset="utf-8")
+    msg.add_alternative(html_body, subtype="html", charset="utf-8")
+    return msg
+
+
+def _set_subject(msg: EmailMessage, subject: str) -> None:
+    """The subject, RFC 2047 encoded when it is not ASCII.
+
+    Python 3.11's folder drops the space between two encoded words when it wraps a long
+    header (a CPython bug), so "عاجل الرئيس" would arrive as "عاجلالرئيس". The legacy
+    `Header` keeps spaces inside the encoded words; its lines fit 78 columns, so the
+    policy passes them through unchanged.
+    """
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+
+
+def _domain(sender: str) -> str:
+    """The domain of the sender's address, for the Message-ID."""
+    address = parseaddr(sender)[1]
+    domain = address.rpartition("@")[2] if "@" in address else ""
+    ok = domain and all(c.isascii() and (c.isalnum() or c in ".-") for c in domain)
+    return domain.lower() if ok else DEFAULT_DOMAIN
+
+
+def _alert_subject(alert: Alert) -> str:
+    """ "[alertbot] Naryshkin, Dabaa: <title>", the title cut to about 120 characters."""
+    names = ", ".join(n for n in (clean_text(w) for w in alert.watches) if n)
+    names = shorten(names, _SUBJECT_WATCHES_CHARS)
+    title = shorten(clean_text(alert.title), _SUBJECT_TITLE_CHARS) or "(no title)"
+    return f"{SUBJECT_PREFIX} {names}: {title}" if names else f"{SUBJECT_PREFIX} {title}"
+
+
+# --- plain text --------------------------------------------------------------------------
+
+_ISOLATES = frozenset("\u2066\u2067\u2068")  # LRI, RLI, FSI: closed by PDI
+_PDI = "\u2069"
+
+
+def rtl_text(text: str) -> str:
+    """The text with RLM before every line that would otherwise run left to right: its
+    first strong letter is Latin, it has none, or it starts with a digit."""
+    return "\n".join(_rtl_line(line) for line in text.split("\n"))
+
+
+def _rtl_line(line: str) -> str:
+    if not line.strip() or line.startswith(RLM):
+        return line
+    if line.lstrip()[0].isdigit() or _first_strong(line) != "R":
+        return RLM + line
+    return line
+
+
+def _first_strong(line: str) -> str | None:
+    """ "L" or "R" by the line's first strong character outside isolates, as a client
+    applying the bidi algorithm finds it (rule P2); None when there is none."""
+    depth = 0
+    for c in line:
+        if c in _ISOLATES:
+            depth += 1
+        elif c == _PDI:
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            kind = unicodedata.bidirectional(c)
+            if kind in ("R", "AL"):
+                return "R"
+            if kind == "L":
+                return "L"
+    return None
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _bdi(text: str) -> str:
+    """Outside (or English) text isolated, laid out by its own first letter."""
+    return f"<bdi>{_esc(text)}</bdi>"
+
+
+def _ltr(text: str) -> str:
+    """A time or date: left to right whatever surrounds it."""
+    return f'<bdi dir="ltr">{_esc(text)}</bdi>'
+
+
+def _document(subject: str, blocks: Iterable[str]) -> str:
+    body = "\n".join(blocks)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="ar" dir="rtl">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_esc(subject)}</title>\n</head>\n"
+        f'<body dir="rtl" style="{_BODY}">\n'
+        f'<div dir="rtl" style="{_PAGE}">\n{body}\n</div>\n</body>\n</html>\n'
+    )
+
+
+def _title_html(title: str, url: str, style: str, tag: str = "p") -> list[str]:
+    """The title as a link when the URL is http(s); else the title, then the URL as text."""
+    title = shorten(clean_text(title), _TITLE_CHARS) or "(no title)"
+    url = clean_text(url)
+    if linkable(url):
+        link = f'<a href="{_esc(url)}" style="{_LINK}">{_bdi(title)}</a>'
+        return [f'<{tag} style="{style}">{link}</{tag}>']
+    blocks = [f'<{tag} style="{style}">{_bdi(title)}</{tag}>']
+    if url:
+        blocks.append(f'<p style="{_META}">{_bdi(shorten(url, _URL_TEXT_CHARS))}</p>')
+    return blocks
+
+
+def _quote_html(snippet: Snippet) -> list[str]:
+    """The quote in «», the matches in bold; nothing when there is no quote."""
+    quote = shorten_quote(clean_snippet(snippet), _QUOTE_CHARS)
+    if not quote.text:
+        return []
+    body = quote.render(lambda s: f"<strong>{_esc(s)}</strong>", _esc)
+    return [f'<p style="{_QUOTE}"><bdi>« {body} »</bdi></p>']
+
+
+def _names(names: Sequence[str]) -> list[str]:
+    return [n for n in (shorten(clean_text(n), _NAME_CHARS) for n in names) if n]
+
+
+def _alert_html(alert: Alert, timezone: ZoneInfo) -> str:
+    """Watches, linked title, outlet · time, the quote, the other outlets."""
+    watches = " · ".join(_bdi(n) for n in _names(alert.watches))
+    blocks = [f'<p style="{_P}"><strong>{BELL} {watches}</strong></p>']
+    blocks += _title_html(alert.title, alert.url, _TITLE)
+    outlet = _names([alert.outlet])
+    when = _ltr(_local_time(alert.published, timezone))
+    meta = f"{_bdi(outlet[0])} · {when}" if outlet else when
+    blocks.append(f'<p style="{_META}">{meta}</p>')
+    blocks += _quote_html(alert.snippet)
+    if also := _names(alert.also):
+        line = f"{_bdi('also:')} " + ", ".join(_bdi(n) for n in also)
+        blocks.append(f'<p style="{_META}">{line}</p>')
+    return _document(_alert_subject(alert), blocks)
+
+
+def _local_time(published: datetime, timezone: ZoneInfo) -> str:
+    # A naive time is UTC (what the store writes), as in the Telegram alert.
+    moment = published if published.tzinfo is not None else published.replace(tzinfo=UTC)
+    return f"{moment.astimezone(timezone):%Y-%m-%d %H:%M}"
+
+
+def _recap_html(recap: Recap, subject: str) -> str:
+    """Counts and period on top, then one section per watch, newest story first."""
+    if recap.empty:
+        return _document(subject, [f'<p style="{_P}">{_bdi(recap_text(recap).strip())}</p>'])
+    blocks = [
+        f'<h1 style="{_H1}">{_bdi(f"Recap {recap.date_key}: {counts_line(recap)}")}</h1>',
+        f'<p style="{_META}">{_ltr(window_line(recap))}</p>',
+    ]
+    for section in recap.sections:
+        name = shorten(clean_text(section.watch), _NAME_CHARS) or NO_WATCH
+        count = plural(len(section.stories), "story", "stories")
+        blocks.append(f'<h2 style="{_H2}">{_bdi(name)} — {_bdi(count)}</h2>')
+        blocks.extend(_recap_story(story, recap) for story in section.stories)
+    return _document(subject, blocks)
+
+
+def _recap_story(story: RecapStory, recap: Recap) -> str:
+    blocks = _title_html(story.title, story.url, _TITLE)
+    outlets = ", ".join(_bdi(n) for n in _names(story.outlets))
+    when = _ltr(story_time(story, recap))
+    blocks.append(f'<p style="{_META}">{f"{outlets} · {when}" if outlets else when}</p>')
+    blocks += _quote_html(story.snippet)
+    return f'<div style="{_STORY}">\n' + "\n".join(blocks) + "\n</div>"

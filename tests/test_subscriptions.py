@@ -1,0 +1,100 @@
+"""/email and /verify: an address gets recaps only after its mailed code comes back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alertbot.bot.service import UsageError
+from alertbot.bot.subscriptions import MAX_ATTEMPTS, EmailSubscriptions, code_hash
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def mailed() -> list[tuple[str, str]]:
+    return []
+
+
+@pytest.fixture
+def subs(store, mailed):
+    clock = Clock()
+    subscriptions = EmailSubscriptions(store, lambda a, c: mailed.append((a, c)), clock)
+    subscriptions.clock = clock
+    return subscriptions
+
+
+def test_the_mailed_code_subscribes_the_address(subs, store, mailed):
+    assert subs.start(5, " desk@example.org ") == "desk@example.org"
+    ((address, code),) = mailed
+    assert address == "desk@example.org" and len(code) == 6 and code.isdigit()
+    assert store.verified_chat_emails() == []
+    row = store.chat_email(5)
+    assert row["code_hash"] == code_hash(5, code) and code not in str(row)
+    assert subs.verify(5, code) == "desk@example.org"
+    assert store.verified_chat_emails() == [(5, "desk@example.org")]
+
+
+def test_a_code_works_only_in_the_chat_that_asked(subs, mailed):
+    subs.start(5, "desk@example.org")
+    subs.start(6, "other@example.org")
+    code_for_5 = mailed[0][1]
+    with pytest.raises(UsageError, match="not the code"):
+        subs.verify(6, code_for_5)
+
+
+def test_wrong_codes_are_limited_and_codes_expire(subs, store, mailed):
+    subs.start(5, "desk@example.org")
+    code = mailed[0][1]
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(UsageError, match="not the code"):
+            subs.verify(5, wrong)
+    with pytest.raises(UsageError, match="Too many"):
+        subs.verify(5, code)
+    subs.clock.now += timedelta(minutes=2)
+    subs.start(5, "desk@example.org")
+    subs.clock.now += timedelta(hours=2)
+    with pytest.raises(UsageError, match="expired"):
+        subs.verify(5, mailed[-1][1])
+    assert store.verified_chat_emails() == []
+
+
+def test_bad_addresses_usage_and_resend_cooldown(subs, mailed):
+    for bad in ("", "not-an-address", "a@b", "x@y.org, z@w.org", "<a@b.org>"):
+        with pytest.raises(UsageError, match="usage"):
+            subs.start(5, bad)
+    subs.start(5, "desk@example.org")
+    with pytest.raises(UsageError, match="wait a minute"):
+        subs.start(5, "desk@example.org")
+    with pytest.raises(UsageError, match="usage: /verify"):
+        subs.verify(5, "")
+    with pytest.raises(UsageError, match="No code"):
+        subs.verify(7, "123456")
+    assert len(mailed) == 1
+
+
+def test_a_failed_mail_stores_nothing(store):
+    def refuse(address: str, code: str) -> None:
+        raise RuntimeError("550 no such mailbox")
+
+    with pytest.raises(RuntimeError):
+        EmailSubscriptions(store, refuse, Clock()).start(5, "desk@example.org")
+    assert store.chat_email(5) is None
+
+
+def test_off_ends_the_subscription(subs, store, mailed):
+    subs.start(5, "desk@example.org")
+    subs.verify(5, mailed[0][1])
+    assert subs.off(5)
+    assert not subs.off(5)
+    assert store.verified_chat_emails() == []
