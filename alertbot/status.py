@@ -116,4 +116,7 @@ def _recap(store: Store, tz: tzinfo) -> list[str]:
     if last is None:
         return ["Last recap: never"]
     date_key, sent_at = last
-    return [f"Last recap: {date_key} (sent {local_time(sent_at, tz)})"]
+    lines = [f"Last recap: {date_key} (sent {local_time(sent_at, tz)})"]
+    for recipient in store.recap_recipients(date_key):
+        lines.append(f"  {'FAILED ' if recipient.startswith('failed') else ''}{recipient}")
+    return lines

@@ -14,6 +14,7 @@ from alertbot.config import load_config
 from alertbot.daily import DailyRecap
 from alertbot.notify.base import DeliveryError
 from alertbot.sources.model import Article
+from alertbot.status import render_status
 from alertbot.store import Recipient, Store
 
 
@@ -143,6 +144,7 @@ async def test_a_temporary_failure_is_retried_later_a_permanent_one_recorded_and
     assert await DailyRecap(other, store, outbox, Clock(AT), on_failure=tell).run()
     assert store.recap_sent("2025-03-30")
     assert any("550 5.1.1" in t for t in told)
+    assert "FAILED failed: 550 5.1.1 mailbox unknown" in render_status(other, store, AT)
     store.close()
 
 

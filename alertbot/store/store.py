@@ -182,6 +182,11 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
                 (date_key, ts(now), json.dumps(list(recipients), ensure_ascii=False)),
             )
 
+    def recap_recipients(self, date_key: str) -> list[str]:
+        """Who the recap of `date_key` went to ("failed: …" entries for refusals)."""
+        value = self._value("SELECT recipients FROM recaps WHERE date_key = ?", (date_key,))
+        return json.loads(value) if value else []
+
     def last_recap(self) -> tuple[str, datetime] | None:
         """The date key and send time of the latest recap, for `alertbot status`."""
         rows = self._rows("SELECT date_key, sent_at FROM recaps ORDER BY date_key DESC LIMIT 1")
