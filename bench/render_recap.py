@@ -81,11 +81,18 @@ def load_items(corpus: Path, ids: set[str]) -> dict[str, dict]:
 
 
 def quote_of(text: str, word: str) -> Snippet:
-    """The first sentence of `text` holding `word`, every occurrence of it marked."""
+    """The first sentence of `text` holding `word`, every occurrence of it marked, widened
+    to whole words ("لوقف إطلاق النار", not "ل" + a bold "وقف إطلاق النار") as the matcher
+    marks tokens."""
     sentences = (s.strip() for s in _SENTENCE.findall(text))
     sentence = next((s for s in sentences if word in s), text.strip().split("\n")[0])
-    marks = tuple((m.start(), m.end()) for m in re.finditer(re.escape(word), sentence))
+    marks = tuple((m.start(), m.end()) for m in re.finditer(_whole_words(word), sentence))
     return Snippet(sentence, marks)
+
+
+def _whole_words(word: str) -> str:
+    """A pattern for `word` with the rest of the words it starts and ends inside."""
+    return r"[^\s#]*" + re.escape(word) + r"[^\s.,،:؛!?؟\"»)]*"
 
 
 def _local(when: str) -> datetime:

@@ -229,12 +229,15 @@ def test_alert_html_content():
     links = [attrs for tag, attrs in parsed.tags if tag == "a"]
     assert [a["href"] for a in links] == ["https://ahram.example/news/1"]
     assert all("underline" in a["style"] and "color:" in a["style"] for a in links)
-    assert f"<bdi>{TITLE_A}</bdi></a>" in markup
+    assert f'<bdi dir="rtl">{TITLE_A}</bdi></a>' in markup
     assert "<strong>ناريشكين</strong>" in markup  # the match, in the quote
     assert "<bdi>Ahram Online</bdi> · " in markup
     assert '<bdi dir="ltr">2025-03-01 14:05</bdi>' in markup  # Cairo time
-    assert "<bdi>Youm7</bdi>, <bdi>SIS</bdi>" in markup
-    assert "<bdi>ناريشكين</bdi> · <bdi>Dabaa</bdi>" in markup
+    assert (
+        '<bdi style="white-space:nowrap">Youm7</bdi> · <bdi style="white-space:nowrap">SIS</bdi>'
+        in markup
+    )
+    assert '<bdi dir="rtl">ناريشكين</bdi> · <bdi>Dabaa</bdi>' in markup
 
 
 def test_alert_text_is_the_telegram_alert_marked_rtl():
@@ -276,7 +279,7 @@ def test_alert_non_http_url_is_not_linked(url):
     parsed = parse(markup)
     assert [attrs for tag, attrs in parsed.tags if tag == "a"] == []
     assert "href" not in markup
-    assert f"<bdi>{TITLE_A}</bdi>" in markup  # the title is still there, as text
+    assert f'<bdi dir="rtl">{TITLE_A}</bdi>' in markup  # the title is still there, as text
 
 
 def test_alert_with_latin_title():
@@ -306,7 +309,7 @@ def test_recap_html_counts_sections_and_stories():
     headings = [m.split("</h2>")[0] for m in markup.split("<h2")[1:]]
     assert len(headings) == 2
     assert "<bdi>Dabaa</bdi> — <bdi>2 stories</bdi>" in headings[0]
-    assert "<bdi>ناريشكين</bdi> — <bdi>1 story</bdi>" in headings[1]
+    assert '<bdi dir="rtl">ناريشكين</bdi> — <bdi>1 story</bdi>' in headings[1]
     assert h1 < markup.index("<h2")  # counts at the top
     hrefs = [attrs["href"] for tag, attrs in parsed.tags if tag == "a"]
     assert hrefs == [
@@ -314,9 +317,13 @@ def test_recap_html_counts_sections_and_stories():
         "https://ahram.example/1",
         "https://ahram.example/1",
     ]
-    assert f"<bdi>{TITLE_A}</bdi></a>" in markup and f"<bdi>{TITLE_B}</bdi></a>" in markup
-    assert "<bdi>Ahram Online</bdi>, <bdi>Youm7</bdi> · " in markup
-    assert "<bdi>المصري اليوم</bdi> · " in markup
+    assert (
+        f'<bdi dir="rtl">{TITLE_A}</bdi></a>' in markup
+        and f'<bdi dir="rtl">{TITLE_B}</bdi></a>' in markup
+    )
+    nowrap = '<bdi style="white-space:nowrap">'
+    assert f"{nowrap}Ahram Online</bdi> · {nowrap}Youm7</bdi> · " in markup
+    assert '<bdi dir="rtl" style="white-space:nowrap">المصري اليوم</bdi> · ' in markup
     assert '<bdi dir="ltr">10:00</bdi>' in markup  # 08:00 UTC, same day in Cairo
     assert '<bdi dir="ltr">2025-03-02 01:30</bdi>' in markup  # past midnight in Cairo
     assert "<strong>ناريشكين</strong>" in markup and "<strong>الضبعة</strong>" in markup

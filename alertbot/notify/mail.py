@@ -25,6 +25,7 @@ URL goes into an href (`alertbot.bot.format.linkable`); anything else is shown a
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -219,8 +220,21 @@ def _esc(text: str) -> str:
 
 
 def _bdi(text: str) -> str:
-    """Outside (or English) text isolated, laid out by its own first letter."""
-    return f"<bdi>{_esc(text)}</bdi>"
+    """Outside (or English) text isolated: right to left when it has any Arabic letter (a
+    title that starts "PWC: مؤشرات" is still an Arabic title), else by its first letter."""
+    return f"<bdi{_dir(text)}>{_esc(text)}</bdi>"
+
+
+def _dir(text: str) -> str:
+    return ' dir="rtl"' if _ARABIC.search(text) else ""
+
+
+def _nowrap(text: str) -> str:
+    """An outlet name kept on one line (a phone must not break "Sky News | Arabia")."""
+    return f'<bdi{_dir(text)} style="white-space:nowrap">{_esc(text)}</bdi>'
+
+
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
 
 def _ltr(text: str) -> str:
@@ -259,7 +273,7 @@ def _quote_html(snippet: Snippet) -> list[str]:
     if not quote.text:
         return []
     body = quote.render(lambda s: f"<strong>{_esc(s)}</strong>", _esc)
-    return [f'<p style="{_QUOTE}"><bdi>« {body} »</bdi></p>']
+    return [f'<p style="{_QUOTE}"><bdi{_dir(quote.text)}>« {body} »</bdi></p>']
 
 
 def _names(names: Sequence[str]) -> list[str]:
@@ -277,7 +291,7 @@ def _alert_html(alert: Alert, timezone: ZoneInfo) -> str:
     blocks.append(f'<p style="{_META}">{meta}</p>')
     blocks += _quote_html(alert.snippet)
     if also := _names(alert.also):
-        line = f"{_bdi('also:')} " + ", ".join(_bdi(n) for n in also)
+        line = f"{_bdi('also:')} " + " · ".join(_nowrap(n) for n in also)
         blocks.append(f'<p style="{_META}">{line}</p>')
     return _document(_alert_subject(alert), blocks)
 
@@ -306,7 +320,7 @@ def _recap_html(recap: Recap, subject: str) -> str:
 
 def _recap_story(story: RecapStory, recap: Recap) -> str:
     blocks = _title_html(story.title, story.url, _TITLE)
-    outlets = ", ".join(_bdi(n) for n in _names(story.outlets))
+    outlets = " · ".join(_nowrap(n) for n in _names(story.outlets))
     when = _ltr(story_time(story, recap))
     blocks.append(f'<p style="{_META}">{f"{outlets} · {when}" if outlets else when}</p>')
     blocks += _quote_html(story.snippet)
