@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from clocks import Clock
 
 from alertbot.config import load_config
 from alertbot.daily import DailyRecap
@@ -16,14 +17,6 @@ from alertbot.notify.base import DeliveryError
 from alertbot.sources.model import Article
 from alertbot.status import render_status
 from alertbot.store import Recipient, Store
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Outbox:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from clocks import Clock
 from storefixtures import article
 
 from alertbot.notify import Alert, ConsoleNotifier, DeliveryError, Dispatcher, retry_delay
@@ -19,14 +20,6 @@ CAIRO = ZoneInfo("Africa/Cairo")
 CONSOLE = (Recipient("console", "stdout"),)
 QUOTE = "استقبل السيسي ناريشكين اليوم"
 _MARK = ((QUOTE.index("ناريشكين"), QUOTE.index("ناريشكين") + len("ناريشكين")),)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Recorder:
@@ -59,7 +52,7 @@ def _queue(store, n: int = 1, recipients=CONSOLE, first: int = 0) -> list[int]:
 async def test_sends_every_due_row_and_marks_it_sent_with_the_message_ref(store):
     ids = _queue(store, 3)
     notifier = Recorder()
-    counts = await Dispatcher(store, {"console": notifier}, Clock()).dispatch()
+    counts = await Dispatcher(store, {"console": notifier}, Clock(NOW)).dispatch()
     assert counts.sent == 3
     assert [a.outbox_id for a in notifier.alerts] == ids
     assert all(store.outbox_row(i).state == "sent" for i in ids)
@@ -74,7 +67,7 @@ async def test_sends_every_due_row_and_marks_it_sent_with_the_message_ref(store)
 
 async def test_a_temporary_failure_is_retried_later_with_backoff_then_sent(store):
     (row_id,) = _queue(store)
-    clock = Clock()
+    clock = Clock(NOW)
     notifier = Recorder(errors=[DeliveryError("timed out"), DeliveryError("429", retry_after=300)])
     dispatcher = Dispatcher(store, {"console": notifier}, clock)
     assert (await dispatcher.dispatch()).retried == 1
@@ -93,7 +86,7 @@ async def test_a_temporary_failure_is_retried_later_with_backoff_then_sent(store
 
 async def test_a_row_is_failed_with_its_reason_when_attempts_run_out(store):
     (row_id,) = _queue(store)
-    clock = Clock()
+    clock = Clock(NOW)
     notifier = Recorder(errors=[DeliveryError("connection refused")] * 3)
     dispatcher = Dispatcher(store, {"console": notifier}, clock, max_attempts=3)
     for _ in range(3):
@@ -108,14 +101,14 @@ async def test_a_row_is_failed_with_its_reason_when_attempts_run_out(store):
 async def test_a_permanent_failure_is_failed_at_once(store):
     (row_id,) = _queue(store)
     notifier = Recorder(errors=[DeliveryError("Forbidden: bot was blocked", permanent=True)])
-    counts = await Dispatcher(store, {"console": notifier}, Clock()).dispatch()
+    counts = await Dispatcher(store, {"console": notifier}, Clock(NOW)).dispatch()
     assert counts.failed == 1
     assert store.outbox_row(row_id).last_error == "Forbidden: bot was blocked"
 
 
 async def test_rows_of_a_channel_without_a_notifier_stay_pending(store):
     ids = _queue(store, 1, (Recipient("telegram", "-100"), Recipient("console", "stdout")))
-    counts = await Dispatcher(store, {"console": Recorder()}, Clock()).dispatch()
+    counts = await Dispatcher(store, {"console": Recorder()}, Clock(NOW)).dispatch()
     assert counts.sent == 1
     assert store.pending_count("telegram") == 1
     assert store.outbox_row(ids[0]).state == "pending"
@@ -131,7 +124,7 @@ async def test_rows_queued_during_a_dispatch_are_sent_by_it(store):
             return await super().send(alert)
 
     notifier = Queueing()
-    assert (await Dispatcher(store, {"console": notifier}, Clock()).dispatch()).sent == 2
+    assert (await Dispatcher(store, {"console": notifier}, Clock(NOW)).dispatch()).sent == 2
 
 
 async def test_a_dispatch_while_one_runs_returns_at_once_and_the_running_one_looks_again(store):
@@ -145,7 +138,7 @@ async def test_a_dispatch_while_one_runs_returns_at_once_and_the_running_one_loo
             return await super().send(alert)
 
     notifier = Reentrant()
-    dispatcher = Dispatcher(store, {"console": notifier}, Clock())
+    dispatcher = Dispatcher(store, {"console": notifier}, Clock(NOW))
     assert (await dispatcher.dispatch()).sent == 1
 
 
@@ -158,7 +151,7 @@ async def test_stop_finishes_the_current_row_and_takes_no_more(store):
             dispatcher.stop()
             return await super().send(alert)
 
-    dispatcher = Dispatcher(store, {"console": Stopping()}, Clock())
+    dispatcher = Dispatcher(store, {"console": Stopping()}, Clock(NOW))
     assert (await dispatcher.dispatch()).sent == 1
     assert store.pending_count() == 2
 

@@ -5,19 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from clocks import Clock
 
 from alertbot.bot.service import UsageError
 from alertbot.bot.subscriptions import MAX_ATTEMPTS, EmailSubscriptions, code_hash
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -27,7 +20,7 @@ def mailed() -> list[tuple[str, str]]:
 
 @pytest.fixture
 def subs(store, mailed):
-    clock = Clock()
+    clock = Clock(NOW)
     subscriptions = EmailSubscriptions(store, lambda a, c: mailed.append((a, c)), clock)
     subscriptions.clock = clock
     return subscriptions
@@ -88,7 +81,7 @@ def test_a_failed_mail_stores_nothing(store):
         raise RuntimeError("550 no such mailbox")
 
     with pytest.raises(RuntimeError):
-        EmailSubscriptions(store, refuse, Clock()).start(5, "desk@example.org")
+        EmailSubscriptions(store, refuse, Clock(NOW)).start(5, "desk@example.org")
     assert store.chat_email(5) is None
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from botapi import TOKEN, BotApi
+from clocks import Clock
 from httpserver import LocalServer
 from sourcefixtures import news_items, rss
 from telegram import Bot
@@ -26,14 +27,6 @@ from alertbot.store import Recipient, Store
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CAIRO = ZoneInfo("Africa/Cairo")
 QUOTE = "استقبل الرئيس السيسي سيرجي ناريشكين مدير الاستخبارات الخارجية الروسية"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class FakeTime:
@@ -96,7 +89,7 @@ def _dispatcher(store: Store, bot: Bot, clock: Clock, pacer: Pacer | None = None
 async def test_alerts_reach_several_chats_as_escaped_html_with_the_match_in_bold(store, bot, api):
     hostile = "عاجل <script>alert(1)</script> & <b>تحذير"
     _queue(store, 1, [5, -1001], title=hostile)
-    dispatcher, _ = _dispatcher(store, bot, Clock())
+    dispatcher, _ = _dispatcher(store, bot, Clock(NOW))
     assert (await dispatcher.dispatch()).sent == 2
     for chat in (5, -1001):
         (message,) = api.sent(chat)
@@ -111,7 +104,7 @@ async def test_alerts_reach_several_chats_as_escaped_html_with_the_match_in_bold
 
 async def test_link_previews_follow_the_config(store, bot, api):
     _queue(store, 1, [5])
-    dispatcher, _ = _dispatcher(store, bot, Clock(), link_preview=True)
+    dispatcher, _ = _dispatcher(store, bot, Clock(NOW), link_preview=True)
     await dispatcher.dispatch()
     assert api.sent(5)[0].params["link_preview_options"] == {"is_disabled": False}
 
@@ -119,7 +112,7 @@ async def test_link_previews_follow_the_config(store, bot, api):
 async def test_a_429_waits_retry_after_and_resends_the_same_row(store, bot, api):
     (row_id,) = _queue(store, 1, [5])
     api.fail_next("sendMessage", 429, parameters={"retry_after": 7})
-    clock = Clock()
+    clock = Clock(NOW)
     dispatcher, _ = _dispatcher(store, bot, clock)
     assert (await dispatcher.dispatch()).retried == 1
     row = store.outbox_row(row_id)
@@ -134,7 +127,7 @@ async def test_a_429_waits_retry_after_and_resends_the_same_row(store, bot, api)
 async def test_a_500_is_retried_with_backoff(store, bot, api):
     (row_id,) = _queue(store, 1, [5])
     api.fail_next("sendMessage", 500)
-    clock = Clock()
+    clock = Clock(NOW)
     dispatcher, _ = _dispatcher(store, bot, clock)
     await dispatcher.dispatch()
     row = store.outbox_row(row_id)
@@ -147,7 +140,7 @@ async def test_forbidden_fails_the_row_and_deactivates_the_chat(store, bot, api)
     store.upsert_chat(7, "private", "reader", NOW)
     ids = _queue(store, 1, [7]) + _queue(store, 2, [7])
     api.fail_next("sendMessage", 403)
-    dispatcher, _ = _dispatcher(store, bot, Clock())
+    dispatcher, _ = _dispatcher(store, bot, Clock(NOW))
     counts = await dispatcher.dispatch()
     assert counts.failed == 2 and counts.sent == 0
     assert not store.chat(7).active
@@ -161,7 +154,7 @@ async def test_a_migrated_group_gets_the_alert_at_its_new_id_and_keeps_its_watch
     store.add_watch(-200, "Dabaa", "الضبعة", NOW)
     _queue(store, 1, [-200])
     api.fail_next("sendMessage", 400, parameters={"migrate_to_chat_id": -100200}, chat_id=-200)
-    dispatcher, _ = _dispatcher(store, bot, Clock())
+    dispatcher, _ = _dispatcher(store, bot, Clock(NOW))
     assert (await dispatcher.dispatch()).sent == 1
     assert len(api.sent(-100200)) == 1
     assert store.chat(-200) is None and store.chat(-100200) is not None
@@ -172,7 +165,7 @@ async def test_too_long_or_unparsable_html_falls_back_to_plain_text(store, bot, 
     _queue(store, 1, [5, 6])
     api.fail_next("sendMessage", 400, "Bad Request: message is too long", chat_id=5)
     api.fail_next("sendMessage", 400, "Bad Request: can't parse entities: oops", chat_id=6)
-    dispatcher, _ = _dispatcher(store, bot, Clock())
+    dispatcher, _ = _dispatcher(store, bot, Clock(NOW))
     assert (await dispatcher.dispatch()).sent == 2
     for chat in (5, 6):
         (message,) = api.sent(chat)
@@ -183,7 +176,7 @@ async def test_too_long_or_unparsable_html_falls_back_to_plain_text(store, bot, 
 async def test_another_bad_request_fails_the_row_with_telegrams_reason(store, bot, api):
     (row_id,) = _queue(store, 1, [5])
     api.fail_next("sendMessage", 400, "Bad Request: chat not found")
-    dispatcher, _ = _dispatcher(store, bot, Clock())
+    dispatcher, _ = _dispatcher(store, bot, Clock(NOW))
     assert (await dispatcher.dispatch()).failed == 1
     assert "chat not found" in store.outbox_row(row_id).last_error.lower()
 
@@ -191,7 +184,7 @@ async def test_another_bad_request_fails_the_row_with_telegrams_reason(store, bo
 async def test_a_timeout_after_sending_is_retried_once_then_given_up(store, bot, api):
     (row_id,) = _queue(store, 1, [5])
     api.delay_next("sendMessage", 2.5, times=2)
-    clock = Clock()
+    clock = Clock(NOW)
     dispatcher, _ = _dispatcher(store, bot, clock)
     await dispatcher.dispatch()
     row = store.outbox_row(row_id)
@@ -205,7 +198,7 @@ async def test_a_timeout_after_sending_is_retried_once_then_given_up(store, bot,
 
 async def test_a_story_that_gains_outlets_edits_the_sent_message(store, bot, api):
     _queue(store, 1, [5])
-    dispatcher, notifier = _dispatcher(store, bot, Clock())
+    dispatcher, notifier = _dispatcher(store, bot, Clock(NOW))
     await dispatcher.dispatch()
     story_id = store.outbox_row(1).story_id
     for n, outlet in enumerate(["Sky", "RT", "BBC", "DW"], start=2):
@@ -221,7 +214,7 @@ async def test_a_story_that_gains_outlets_edits_the_sent_message(store, bot, api
 
 async def test_a_muted_story_is_not_edited(store, bot, api):
     _queue(store, 1, [5])
-    dispatcher, notifier = _dispatcher(store, bot, Clock())
+    dispatcher, notifier = _dispatcher(store, bot, Clock(NOW))
     await dispatcher.dispatch()
     store.mute_row(1)
     story_id = store.outbox_row(1).story_id
@@ -233,7 +226,7 @@ async def test_a_muted_story_is_not_edited(store, bot, api):
 async def test_pacing_keeps_a_private_chat_to_one_message_a_second(store, bot, api):
     for n in range(3):
         _queue(store, n, [5])
-    dispatcher, _ = _dispatcher(store, bot, Clock(), pacer=Pacer())
+    dispatcher, _ = _dispatcher(store, bot, Clock(NOW), pacer=Pacer())
     await dispatcher.dispatch()
     times = [m.time for m in api.sent(5)]
     assert len(times) == 3
@@ -243,7 +236,7 @@ async def test_pacing_keeps_a_private_chat_to_one_message_a_second(store, bot, a
 async def test_a_backlog_of_more_than_five_goes_out_as_one_message(store, bot, api):
     for n in range(8):
         _queue(store, n, [5])
-    dispatcher, _ = _dispatcher(store, bot, Clock())
+    dispatcher, _ = _dispatcher(store, bot, Clock(NOW))
     counts = await dispatcher.dispatch()
     (message,) = api.sent(5)
     assert "8 alerts" in message.text
@@ -253,7 +246,7 @@ async def test_a_backlog_of_more_than_five_goes_out_as_one_message(store, bot, a
 async def test_a_paused_chat_gets_nothing_and_its_alerts_are_held_for_the_recap(store, bot, api):
     store.set_chat_flag(5, "paused", True, NOW)
     (row_id,) = _queue(store, 1, [5])
-    dispatcher, _ = _dispatcher(store, bot, Clock())
+    dispatcher, _ = _dispatcher(store, bot, Clock(NOW))
     await dispatcher.dispatch()
     assert api.sent(5) == []
     assert store.outbox_row(row_id).message_ref == HELD
@@ -266,7 +259,7 @@ async def test_pending_rows_are_sent_after_a_restart(tmp_path, bot, api):
     first.close()
     again = Store.open(path)
     try:
-        dispatcher, _ = _dispatcher(again, bot, Clock())
+        dispatcher, _ = _dispatcher(again, bot, Clock(NOW))
         assert (await dispatcher.dispatch()).sent == 2
         assert len(api.sent(5)) == len(api.sent(6)) == 1
     finally:

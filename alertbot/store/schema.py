@@ -151,9 +151,7 @@ CREATE TABLE recaps (
 
 @migrations(name="0001_initial")
 def _m0001_initial(db: Database) -> None:
-    for statement in _statements(_V1):
-        db.execute(statement)
-    db.execute("PRAGMA user_version = 1")
+    _run_script(db, _V1, 1)
 
 
 _V2 = """
@@ -187,9 +185,7 @@ CREATE TABLE runtime_sources (
 
 @migrations(name="0002_telegram")
 def _m0002_telegram(db: Database) -> None:
-    for statement in _statements(_V2):
-        db.execute(statement)
-    db.execute("PRAGMA user_version = 2")
+    _run_script(db, _V2, 2)
 
 
 _V3 = """
@@ -209,13 +205,18 @@ CREATE TABLE chat_emails (
 
 @migrations(name="0003_chat_emails")
 def _m0003_chat_emails(db: Database) -> None:
-    for statement in _statements(_V3):
-        db.execute(statement)
-    db.execute("PRAGMA user_version = 3")
+    _run_script(db, _V3, 3)
 
 
 # The number of the last migration above: bump it with each new migration.
 SCHEMA_VERSION = 3
+
+
+def _run_script(db: Database, script: str, version: int) -> None:
+    """Run a migration's statements and record its number in `user_version`."""
+    for statement in _statements(script):
+        db.execute(statement)
+    db.execute(f"PRAGMA user_version = {version}")
 
 
 def _statements(script: str) -> list[str]:
