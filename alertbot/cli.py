@@ -14,14 +14,8 @@ from typing import IO, Any
 
 import click
 
-from alertbot.app import (
-    GRACE,
-    describe_start,
-    install_signal_handlers,
-    open_app,
-    summarize,
-    utc_now,
-)
+from alertbot.app import GRACE, utc_now
+from alertbot.assembly import describe_start, install_signal_handlers, open_app, summarize
 from alertbot.check import run_checks
 from alertbot.config import Config, config_path, load_config, load_watchlist
 from alertbot.errors import AlertbotError, ConfigError

@@ -187,7 +187,7 @@ def _newest_first(story: RecapStory) -> tuple[float, int]:
 
 
 def plural(n: int, noun: str, nouns: str | None = None) -> str:
-    """"1 story", "2 stories": the count with the noun in the right number."""
+    """ "1 story", "2 stories": the count with the noun in the right number."""
     return f"{n} {noun if n == 1 else nouns or noun + 's'}"
 
 

@@ -7,7 +7,7 @@ What it measures, in one run (a benchmark, not a test: it prints figures, never 
   (40) dated within the last day, each linking to an article page built from a real Arabic
   corpus article (`tests/sourcefixtures.py`). Teasers, as in production: every page is
   fetched and extracted with trafilatura;
-- the application as `alertbot run --once` builds it (`alertbot.app.open_app` with
+- the application as `alertbot run --once` builds it (`alertbot.assembly.open_app` with
   `cpu_pool()` for parsing and extraction and a `NullNotifier` as the console channel),
   watching the config's three watches plus a few broad ones (`BROAD_WATCHES`), so that a
   realistic share of the articles match. Time of `App.run_once()` (poll every feed, fetch
@@ -310,7 +310,7 @@ def time_pipeline(app: Any) -> list[float]:
 
 async def pipeline_pass(config: Any, lemmatizer: Any, pool: Any, sources: tuple) -> Pass:
     """`run_once` over `sources` on a fresh database."""
-    from alertbot.app import open_app
+    from alertbot.assembly import open_app
 
     with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as tmp:
         cfg = replace(config, database=Path(tmp) / "alertbot.db", sources=sources)
@@ -421,7 +421,7 @@ def latency_items(
 async def latency(
     server: Server, config: Any, lemmatizer: Any, pool: Any, count: int, span: float, skip: int
 ) -> Latency:
-    from alertbot.app import open_app
+    from alertbot.assembly import open_app
     from alertbot.config import SourceConfig
     from alertbot.watch.match import Matcher
 
@@ -496,7 +496,7 @@ def _fill_fingerprints(texts: list[tuple[str, str]]) -> list[tuple[bytes, str]]:
 
 def fill_database(path: Path, items: int, story_share: float, pool: Any) -> float:
     """`items` seen items of distinct texts over the last 6 days; returns seconds taken."""
-    from alertbot.app import CONSOLE
+    from alertbot.assembly import CONSOLE
     from alertbot.snippet import Snippet
     from alertbot.sources.model import Article
     from alertbot.store import Store
@@ -573,7 +573,7 @@ def vm_hwm_mb(pid: int | str = "self") -> float | None:
 
 def memory_child(args: argparse.Namespace) -> None:
     """`--only memory`: open the app on the filled database, poll once, print figures."""
-    from alertbot.app import open_app
+    from alertbot.assembly import open_app
     from alertbot.sources.poll import cpu_pool
 
     figures: dict[str, Any] = {"start_mb": peak_rss_mb(), "start_hwm_mb": vm_hwm_mb()}

@@ -12,7 +12,7 @@ from botapi import TOKEN, BotApi
 from httpserver import LocalServer
 from sourcefixtures import news_items, rss
 
-from alertbot.app import Runtime, open_app
+from alertbot.assembly import Runtime, open_app
 from alertbot.config import load_config
 from alertbot.sources.model import Article
 from alertbot.store import Recipient

@@ -15,7 +15,7 @@ from httpserver import LocalServer
 from smtpserver import Inbox, smtp_server
 from sourcefixtures import news_items, rss
 
-from alertbot.app import open_app
+from alertbot.assembly import open_app
 from alertbot.cli import cli
 from alertbot.config import load_config
 from alertbot.sources.model import Article

@@ -17,7 +17,7 @@ from httpserver import LocalServer
 from sourcefixtures import NewsItem, article_page, news_items, rss
 
 import alertbot.app
-from alertbot.app import open_app
+from alertbot.assembly import open_app
 from alertbot.config import Config, SourceConfig, load_config
 from alertbot.notify import ConsoleNotifier
 from alertbot.notify.alert import Alert

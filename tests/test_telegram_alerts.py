@@ -15,7 +15,7 @@ from sourcefixtures import news_items, rss
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from alertbot.app import describe_start, open_app
+from alertbot.assembly import describe_start, open_app
 from alertbot.bot.notifier import HELD, TIMED_OUT, TelegramNotifier
 from alertbot.bot.pacing import Pacer
 from alertbot.config import TelegramConfig, load_config
