@@ -5,6 +5,10 @@
                       a per-source deadline; a late run still runs (misfire grace)
       dispatch        every few seconds, and straight after a poll that queued alerts
       prune           daily: retention, and the story index's old entries
+      recap           every minute: the daily email recap, when due (alertbot.daily)
+
+and, with a Telegram token, the python-telegram-bot Application beside it answering
+commands (alertbot.bot.runtime). `alertbot.assembly` builds all of it from the config.
 
 A poll fetches the source (conditional GET), completes its new entries into articles (CPU
 work in a process pool), runs them through the `Pipeline` on one worker thread (matching,
