@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 _SCRIPT_START = time.perf_counter()
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = Path("/work/shared/corpus/arabic-news.jsonl")
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "arabic-news.jsonl"
 DEFAULT_CONFIG = ROOT / "config" / "alertbot.toml"
 
 TARGET_RATIO = 0.25
