@@ -18,19 +18,21 @@ def article(
     guid: str | None = None,
     text: str = "السيسي يستقبل ناريشكين",
     *,
+    title: str = "السيسي يستقبل ناريشكين",
     fetched: datetime = NOW,
     published: datetime | None = None,
+    language: str = "ar",
 ) -> Article:
     """An article as the sources layer gives it (canonical URL = URL)."""
     return Article(
         source=source,
         url=url,
         canonical_url=url,
-        title="السيسي يستقبل ناريشكين",
+        title=title,
         text=text,
         summary=None,
         published=published,
-        language="ar",
+        language=language,
         fetched=fetched,
         guid=guid,
     )

@@ -11,10 +11,10 @@ import pytest
 from botapi import TOKEN, BotApi
 from httpserver import LocalServer
 from sourcefixtures import news_items, rss
+from storefixtures import article
 
 from alertbot.assembly import Runtime, open_app
 from alertbot.config import load_config
-from alertbot.sources.model import Article
 from alertbot.store import Recipient
 
 ADMIN = 111  # also the stand-in's default group creator
@@ -111,8 +111,8 @@ async def test_watch_answers_how_it_was_understood_and_a_backtest(bot, api):
     text = "استقبل الرئيس عبد الفتاح السيسي وناريشكين في القاهرة لبحث مفاوضات السلام"
     for n in range(2):
         url = f"https://news.example/{n}"
-        article = Article("Ahram", url, url, f"خبر {n}", text, None, now, "ar", now)
-        store.record_item(article, f"h{n}", None, None, [], "", [], now)
+        item = article(url, text=text, title=f"خبر {n}", fetched=now, published=now)
+        store.record_item(item, f"h{n}", None, None, [], "", [], now)
     reply = await say(api, READER, "/watch مفاوضات: مفاوضات OR ناريشكين")
     assert "Watching مفاوضات" in reply
     assert "مفاوضة" in reply  # the lemma it was understood as
@@ -199,9 +199,9 @@ async def test_sources_and_recap(bot, api):
     store = bot.app.store
     now = datetime.now(UTC)
     url = "https://news.example/r"
-    article = Article("Ahram", url, url, "ناريشكين في القاهرة", "نص", None, now, "ar", now)
+    item = article(url, text="نص", title="ناريشكين في القاهرة", fetched=now, published=now)
     to_reader = [Recipient("telegram", str(READER))]
-    store.record_item(article, "r", None, None, ["Naryshkin"], "", to_reader, now)
+    store.record_item(item, "r", None, None, ["Naryshkin"], "", to_reader, now)
     reply = await say(api, READER, "/recap")
     assert "ناريشكين في القاهرة" in reply
 
@@ -211,11 +211,10 @@ async def test_buttons_mute_a_story_and_unwatch_after_confirming(bot, api):
     store = bot.app.store
     now = datetime.now(UTC)
     url = "https://news.example/b"
-    article = Article(
-        "Ahram", url, url, "Rosatom at El-Dabaa", "Rosatom said", None, now, "en", now
-    )
+    item = article(url, text="Rosatom said", title="Rosatom at El-Dabaa", fetched=now,
+                   published=now, language="en")  # fmt: skip
     to_reader = [Recipient("telegram", str(READER))]
-    outcome = store.record_item(article, "b", None, None, ["Rosatom"], "", to_reader, now)
+    outcome = store.record_item(item, "b", None, None, ["Rosatom"], "", to_reader, now)
     await bot.app.dispatcher.dispatch()
     alert = api.sent(READER)[-1]
     buttons = [b for row in alert.params["reply_markup"]["inline_keyboard"] for b in row]

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from clocks import Clock
+from storefixtures import article
 
 from alertbot.config import load_config
 from alertbot.daily import DailyRecap
 from alertbot.notify.base import DeliveryError
-from alertbot.sources.model import Article
 from alertbot.status import render_status
 from alertbot.store import Recipient, Store
 
@@ -45,8 +45,8 @@ def _config(tmp_path: Path, extra: str = ""):
 
 def _alert(store: Store, n: int, when: datetime, title: str = "السيسي يستقبل ناريشكين") -> None:
     url = f"https://ahram.example/{n}"
-    article = Article("Ahram", url, url, f"{title} {n}", "نص", None, when, "ar", when)
-    store.record_item(article, f"h{n}", None, None, ["Naryshkin"], "",
+    item = article(url, text="نص", title=f"{title} {n}", fetched=when, published=when)
+    store.record_item(item, f"h{n}", None, None, ["Naryshkin"], "",
                       [Recipient("telegram", "5")], when)  # fmt: skip
 
 

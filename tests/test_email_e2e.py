@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from httpserver import LocalServer
 from smtpserver import Inbox, smtp_server
 from sourcefixtures import news_items, rss
+from storefixtures import article
 
 from alertbot.assembly import open_app
 from alertbot.cli import cli
 from alertbot.config import load_config
-from alertbot.sources.model import Article
 from alertbot.store import Recipient, Store
 
 
@@ -73,8 +73,8 @@ async def test_email_alerts_go_out_through_the_outbox_one_per_story(tmp_path, si
 def _store_with_a_story(path: Path, when: datetime) -> None:
     store = Store.open(path)
     url = "https://ahram.example/1"
-    article = Article("Ahram", url, url, "السيسي يستقبل ناريشكين", "نص", None, when, "ar", when)
-    store.record_item(article, "h1", None, None, ["Naryshkin"], "",
+    item = article(url, text="نص", fetched=when, published=when)
+    store.record_item(item, "h1", None, None, ["Naryshkin"], "",
                       [Recipient("telegram", "5")], when)  # fmt: skip
     store.close()
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from storefixtures import article
 
 from alertbot.pipeline import Pipeline, Watchlists
 from alertbot.sources.model import Article
@@ -22,18 +23,8 @@ WATCHES = (
 
 
 def _article(title: str, text: str, url: str, source: str = "Ahram", **kw) -> Article:
-    return Article(
-        source=source,
-        url=url,
-        canonical_url=url,
-        title=title,
-        text=text,
-        summary=None,
-        published=kw.pop("published", NOW - timedelta(hours=1)),
-        language="ar",
-        fetched=NOW,
-        **kw,
-    )
+    kw.setdefault("published", NOW - timedelta(hours=1))
+    return article(url, source, text=text, title=title, fetched=NOW, **kw)
 
 
 @pytest.fixture

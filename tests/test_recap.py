@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from storefixtures import article as stored_article
 
 from alertbot.bot.format import FSI, PDI, TELEGRAM_LIMIT, visible_length
 from alertbot.recap import (
@@ -47,18 +48,7 @@ def at(hour: int, minute: int = 0, day: int = 1) -> datetime:
 
 
 def article(url: str, source: str, title: str, published: datetime | None = None) -> Article:
-    return Article(
-        source=source,
-        url=url,
-        canonical_url=url,
-        title=title,
-        text=title,
-        summary=None,
-        published=published,
-        language="ar",
-        fetched=at(0),
-        guid=None,
-    )
+    return stored_article(url, source, text=title, title=title, fetched=at(0), published=published)
 
 
 def record(store, url, source, title, watches, recipients, now, *, story_id=None, snippet=""):

@@ -12,6 +12,7 @@ from botapi import TOKEN, BotApi
 from clocks import Clock
 from httpserver import LocalServer
 from sourcefixtures import news_items, rss
+from storefixtures import article
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -63,7 +64,7 @@ async def bot(api: BotApi) -> AsyncIterator[Bot]:
 
 def _article(n: int, title: str = "السيسي يستقبل ناريشكين", source: str = "Ahram") -> Article:
     url = f"https://{source.lower()}.example/{n}"
-    return Article(source, url, url, title, f"{QUOTE} {n}", None, NOW, "ar", NOW)
+    return article(url, source, text=f"{QUOTE} {n}", title=title, published=NOW)
 
 
 def _queue(store: Store, n: int, chats: list[int], **kw) -> list[int]:
