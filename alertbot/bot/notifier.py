@@ -88,7 +88,6 @@ class TelegramNotifier:
         clock: Callable[[], datetime],
         *,
         pacer: Pacer | None = None,
-        alert_for: Callable[[OutboxRow], Alert | None] | None = None,
     ) -> None:
         self._bot = bot
         self._store = store
@@ -96,8 +95,9 @@ class TelegramNotifier:
         self._timezone = timezone
         self._clock = clock
         self._pacer = pacer or Pacer()
-        # Builds an Alert for another pending row (for grouped backlogs); the dispatcher's.
-        self._alert_for = alert_for
+        # Builds an Alert for another pending row (grouped backlogs, edits): the dispatcher's,
+        # given with set_alert_builder once the dispatcher exists.
+        self._alert_for: Callable[[OutboxRow], Alert | None] | None = None
 
     def set_alert_builder(self, alert_for: Callable[[OutboxRow], Alert | None]) -> None:
         """Give the function that turns an outbox row into an Alert (the dispatcher's)."""
