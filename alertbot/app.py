@@ -1,396 +1,310 @@
-"""`alertbot run`: the sources, the pipeline, the outbox and the notifiers, on one scheduler.
+"""Putting `alertbot run` together: the store, the notifiers, Telegram, email, the App.
 
-    AsyncIOScheduler (APScheduler 3, one per process)
-      poll:<source>   every source's interval, with jitter; one poll of a source at a time;
-                      a per-source deadline; a late run still runs (misfire grace)
-      dispatch        every few seconds, and straight after a poll that queued alerts
-      prune           daily: retention, and the story index's old entries
-      recap           every minute: the daily email recap, when due (alertbot.daily)
+    open_app(config, lemmatizer)  -> Runtime(app, notifiers, stack)
+      Store.open, config watches synced
+      notifiers: Telegram (with a token) or the console; email for `email.alert_to`
+      Pipeline (watches of the config and of every chat), Fetcher, Poller, Dispatcher
+      App (alertbot.scheduler), with the bot's handlers and the daily recap when configured
 
-and, with a Telegram token, the python-telegram-bot Application beside it answering
-commands (alertbot.bot.runtime). `alertbot.assembly` builds all of it from the config.
-
-A poll fetches the source (conditional GET), completes its new entries into articles (CPU
-work in a process pool), runs them through the `Pipeline` on one worker thread (matching,
-stories, `Store.record_item`), and only then stores the source's validators and health: a
-crash before that point polls the same items again rather than skipping them.
-
-A source that keeps failing backs off (`alertbot.sources.health`); its scheduled runs are
-skipped until its next poll time. Shutdown (SIGTERM, SIGINT): no new runs start, running
-ones get `GRACE` seconds to finish and are then cancelled, the database is closed.
+Also what `alertbot run` prints at start and after `--once`, and its signal handling.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+import signal
+from collections.abc import Callable
+from concurrent.futures import Executor
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
 from functools import partial
-from typing import Any, TypeVar
+from typing import TextIO
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+from telegram.error import TelegramError
 
+from alertbot.bot.access import Gate
+from alertbot.bot.handlers import BotServices
 from alertbot.bot.runtime import TelegramRuntime
-from alertbot.config import Config, SourceConfig
-from alertbot.daily import DailyRecap
-from alertbot.notify import DispatchCounts, Dispatcher
-from alertbot.pipeline import Pipeline, ProcessCounts
-from alertbot.sources.health import after_failure, after_success
-from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Validators
-from alertbot.sources.poll import Poller, PollResult
-from alertbot.sources.urls import canonical_url
-from alertbot.store import Store
-from alertbot.stories import WINDOW
+from alertbot.bot.service import WatchService
+from alertbot.bot.subscriptions import EmailSubscriptions
+from alertbot.clock import utc_now
+from alertbot.config import Config
+from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifier
+from alertbot.notify.alert import Alert
+from alertbot.notify.mail import alert_message
+from alertbot.notify.smtp import EmailNotifier, send_message
+from alertbot.notify.telegram import TelegramNotifier
+from alertbot.pipeline import Pipeline, ProcessCounts, Watchlists
+from alertbot.recap.daily import DailyRecap
+from alertbot.scheduler import GRACE, PollOutcome, Scheduler
+from alertbot.sources.fetch import Fetcher
+from alertbot.sources.poll import Poller, cpu_pool
+from alertbot.store import Recipient, StoreRunner
+from alertbot.text.lemmatize import Lemmatizer
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-DISPATCH_EVERY = timedelta(seconds=5)
-PRUNE_EVERY = timedelta(days=1)
-RECAP_CHECK = timedelta(minutes=1)  # how often the daily recap's time is checked
-MAX_ROUNDS = 10  # polls in a row of a source whose new entries exceed one poll's cap
-GRACE = 5.0  # seconds running work gets at shutdown before it is cancelled
+CONSOLE = Recipient("console", "stdout")
 
 
-def add_counts(total: ProcessCounts, more: ProcessCounts) -> None:
-    """Add `more`'s counts into `total`."""
-    for name, value in vars(more).items():
-        if isinstance(value, int):
-            setattr(total, name, getattr(total, name) + value)
-    total.grown |= more.grown
+def send_code(config: Config, address: str, code: str) -> None:
+    """Mail a /email confirmation code (blocking)."""
+    assert config.email is not None
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = config.email.sender
+    message["To"] = address
+    message["Subject"] = f"alertbot: your confirmation code {code}"
+    message.set_content(
+        f"Your alertbot confirmation code is {code}.\n\n"
+        "Send /verify " + code + " in the Telegram chat that asked for it, within an hour,"
+        " to get its daily recap at this address. If you did not ask for this, ignore it.\n"
+    )
+    send_message(config.email, message)
 
 
-def utc_now() -> datetime:
-    """The current time, timezone-aware (the one clock the application reads)."""
-    return datetime.now(UTC)
+def config_recipients(config: Config, channels: tuple[str, ...]) -> tuple[Recipient, ...]:
+    """Who the config's watches alert: the Telegram alert chats when Telegram delivers,
+    else the console."""
+    out: list[Recipient] = []
+    if "telegram" in channels and config.telegram is not None:
+        out.extend(Recipient("telegram", str(c)) for c in config.telegram.alert_chats)
+    else:
+        out.append(CONSOLE)
+    if "email" in channels and config.email is not None:
+        out.extend(Recipient("email", address) for address in config.email.alert_to)
+    return tuple(out)
 
 
-def poll_deadline(config: Config) -> float:
-    """Seconds one poll of a source may take, article pages included, before it is
-    abandoned: long enough for 50 article fetches, short enough that a hung source is
-    retried on its next run instead of holding its slot for good."""
-    return float(max(60, 6 * config.polling.timeout))
+async def notifiers_for(
+    config: Config,
+    db: StoreRunner,
+    stack: AsyncExitStack,
+    clock: Callable[[], datetime],
+    stdout: TextIO | None,
+) -> tuple[dict[str, Notifier], TelegramRuntime | None]:
+    """The notifiers this configuration uses: Telegram with a token, else the console
+    (kept beside Telegram while console alerts from an earlier run are pending); email
+    for `email.alert_to` (or while email alerts are pending)."""
+    notifiers: dict[str, Notifier] = {}
+    telegram = None
+    store = db.store
+    if config.telegram is not None:
+        telegram = TelegramRuntime(config)
+        stack.push_async_callback(telegram.close)
+        await telegram.open()
+        notifiers["telegram"] = TelegramNotifier(
+            telegram.bot, db, config.telegram, config.timezone, clock
+        )
+    if config.telegram is None or await db.run(store.pending_count, "console") > 0:
+        notifiers["console"] = ConsoleNotifier(config.timezone, stdout)
+    email = config.email
+    if email is not None and (email.alert_to or await db.run(store.pending_count, "email") > 0):
+        sender = email.sender
+
+        def render(alert: Alert) -> EmailMessage:
+            return alert_message(alert, config.timezone, sender=sender, to=alert.recipient,
+                                 now=clock())  # fmt: skip
+
+        notifiers["email"] = EmailNotifier(
+            email, render, on_failure=partial(tell_admins, telegram, config)
+        )
+    return notifiers, telegram
 
 
-def source_interval(config: Config, source: SourceConfig) -> timedelta:
-    """How often a source is polled."""
-    return timedelta(seconds=source.interval or config.polling.interval)
+async def tell_admins(telegram: TelegramRuntime | None, config: Config, text: str) -> None:
+    """Tell the bot's admins about a failure that needs a person (a refused email)."""
+    if telegram is None or config.telegram is None:
+        return
+    for admin in config.telegram.admins:
+        try:
+            await telegram.bot.send_message(admin, f"⚠️ alertbot: {text}")
+        except TelegramError as exc:
+            log.warning("could not tell admin %d: %s", admin, exc)
 
 
 @dataclass
-class PollOutcome:
-    """What one poll of one source did."""
+class Runtime:
+    """The opened parts of a run, and what closes them."""
 
-    source: str
-    skipped: bool = False  # backing off after failures
-    error: FetchError | None = None
-    not_modified: bool = False
-    entries: int = 0
-    counts: ProcessCounts = field(default_factory=ProcessCounts)
+    scheduler: Scheduler
+    notifiers: dict[str, Notifier]
+    stack: AsyncExitStack
 
 
-class App:
-    """The running application: polls sources, queues alerts, dispatches them."""
+async def open_app(
+    config: Config,
+    lemmatizer: Lemmatizer,
+    *,
+    stdout: TextIO | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    executor: Executor | None = None,
+    notifiers: dict[str, Notifier] | None = None,
+) -> Runtime:
+    """Open the store, fetcher, poller and notifiers for `config`; close with `runtime.stack`.
 
-    def __init__(
-        self,
-        config: Config,
-        store: Store,
-        pipeline: Pipeline,
-        poller: Poller,
-        dispatcher: Dispatcher,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-        work: Executor | None = None,
-        telegram: TelegramRuntime | None = None,
-    ) -> None:
-        self.config = config
-        self.telegram = telegram
-        self.daily: DailyRecap | None = None  # set when [email] is configured
-        self.store = store
-        self.pipeline = pipeline
-        self.poller = poller
-        self.dispatcher = dispatcher
-        self.clock = clock
-        self._work = work or ThreadPoolExecutor(1, thread_name_prefix="alertbot-pipeline")
-        self._running: set[asyncio.Task[Any]] = set()
-        self._scheduler: AsyncIOScheduler | None = None
-        # Config sources are trusted; sources added from Telegram are fetched under the
-        # address checks of alertbot.sources.safety.
-        self.sources: dict[str, tuple[SourceConfig, bool]] = {
-            s.name.casefold(): (s, True) for s in config.sources
-        }
-        for source in store.runtime_sources():
-            self.sources.setdefault(source.name.casefold(), (source, False))
-        self._stopping = False
+    `executor` runs parsing and extraction (the process pool in production; None: one
+    private thread). `notifiers` replaces the configured ones (tests and benchmarks).
+    """
+    stack = AsyncExitStack()
+    try:
+        db = StoreRunner.open(config.database)
+        stack.callback(db.close)
+        store = db.store
+        now = clock()
+        await db.run(store.sync_config_watches, config.watches, now)
+        telegram = None
+        if notifiers is None:
+            notifiers, telegram = await notifiers_for(config, db, stack, clock, stdout)
+        channels = tuple(notifiers)
+        watchlists = Watchlists(
+            config.watches,
+            config_recipients(config, channels),
+            await db.run(store.all_chat_watches),
+        )
+        pipeline = Pipeline(lemmatizer, watchlists, executor=executor)
+        await db.run(pipeline.load_index, store, now)
+        fetcher = await stack.enter_async_context(Fetcher(config.polling))
+        poller = await stack.enter_async_context(Poller(fetcher, executor=executor))
+        dispatcher = Dispatcher(db, notifiers, clock)
+        daily = None
+        if config.email is not None:
+            email_config = config.email
 
-    async def in_work_thread(self, function: Callable[..., T], *args: Any) -> T:
-        """Run a store or pipeline step (or a bot command's work) on the one worker
-        thread, in order, off the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._work, partial(function, *args))
+            async def send(message: EmailMessage) -> None:
+                await asyncio.to_thread(send_message, email_config, message)
 
-    # -- polling -----------------------------------------------------------------------
-
-    async def poll_source(self, source: SourceConfig, *, force: bool = False) -> PollOutcome:
-        """Poll one source, record its new articles and their alerts, save its health.
-
-        Without `force`, a source that is backing off after failures is skipped until its
-        next poll time. A source listing more new entries than one poll completes is polled
-        again at once (up to `MAX_ROUNDS` times), and its validators are kept back until
-        nothing is left, so a 304 can never hide entries that were cut off.
-        """
-        now = self.clock()
-        health, validators = await self.in_work_thread(self.store.source_state, source.name)
-        if (
-            not force
-            and health.consecutive_failures
-            and health.next_poll is not None
-            and now < health.next_poll
-        ):
-            return PollOutcome(source.name, skipped=True)
-        outcome = PollOutcome(source.name)
-        saved = validators
-        for _ in range(MAX_ROUNDS):
-            result = await self._poll_once(source, validators)
-            outcome.error = result.error
-            outcome.not_modified = result.not_modified
-            outcome.entries = max(outcome.entries, result.entries)
-            if result.articles:
-                counts = await self.in_work_thread(
-                    self.pipeline.process, result.articles, self.clock()
+            on_failure = partial(tell_admins, telegram, config)
+            daily = DailyRecap(config, db, send, clock, on_failure=on_failure)
+        scheduler = Scheduler(
+            config, db, pipeline, poller, dispatcher, clock=clock, telegram=telegram, daily=daily
+        )
+        if telegram is not None:
+            assert config.telegram is not None
+            telegram.register(
+                BotServices(
+                    config=config,
+                    db=db,
+                    gate=Gate(config.telegram, db),
+                    watches=WatchService(lemmatizer, clock),
+                    watches_changed=scheduler.set_chat_watches,
+                    clock=clock,
+                    add_source=scheduler.add_source,
+                    remove_source=scheduler.remove_source,
+                    emails=(
+                        EmailSubscriptions(db, partial(send_code, config), clock)
+                        if config.email is not None
+                        else None
+                    ),
                 )
-                add_counts(outcome.counts, counts)
-            if result.error is not None or not result.remaining:
-                if result.error is None:
-                    saved = result.validators
-                break
-            validators = Validators()  # fetch the whole listing again for the rest
-        interval = source_interval(self.config, source)
-        done = self.clock()
-        if outcome.error is not None:
-            health = after_failure(health, outcome.error, done, interval)
-        else:
-            health = after_success(health, done, interval)
-        await self.in_work_thread(
-            self.store.save_source_state, source.name, source.url, health, saved
-        )
-        if outcome.counts.queued:
-            log.info("source %r: %d new alerts queued", source.name, outcome.counts.queued)
-        await self._stories_grew(outcome.counts.grown)
-        return outcome
-
-    async def _poll_once(self, source: SourceConfig, validators: Validators) -> PollResult:
-        """One fetch of the source and its new entries, abandoned at the deadline."""
-        deadline = poll_deadline(self.config)
-        _, trusted = self.sources.get(source.name.casefold(), (source, False))
-        try:
-            return await asyncio.wait_for(
-                self.poller.poll(
-                    source,
-                    validators,
-                    self.clock(),
-                    trusted=trusted,
-                    seen=partial(self._seen, source),
-                ),
-                deadline,
             )
-        except TimeoutError:
-            message = f"poll did not finish within {deadline:g} s; abandoned"
-            log.warning("source %r: %s", source.name, message)
-            error = FetchError(FetchErrorKind.TIMEOUT, message)
-            return PollResult(source.name, validators=validators, error=error)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return Runtime(scheduler, notifiers, stack)
 
-    async def _stories_grew(self, story_ids: set[int]) -> None:
-        """Tell the notifiers that can edit sent alerts that these stories gained outlets."""
-        for notifier in self.dispatcher.notifiers:
-            grew = getattr(notifier, "story_grew", None)
-            if grew is None:
-                continue
-            for story_id in sorted(story_ids):
-                await grew(story_id)
 
-    def _seen(self, source: SourceConfig, entry: Entry) -> bool:
-        """True when an entry's URL or guid is already known: its page is not fetched."""
-        try:
-            url = canonical_url(entry.url)
-        except ValueError:
-            return False
-        return self.store.is_seen_entry(url, entry.guid, source.name)
-
-    async def poll_and_dispatch(self, source: SourceConfig) -> None:
-        """The scheduled job of one source: poll it, then deliver what it queued."""
-        outcome = await self.poll_source(source)
-        if outcome.counts.queued and not self._stopping:
-            await self.dispatcher.dispatch()
-
-    # -- one pass ----------------------------------------------------------------------
-
-    async def run_once(self) -> tuple[list[PollOutcome], DispatchCounts]:
-        """Poll every source once (backoff ignored), then deliver everything due."""
-        outcomes = await asyncio.gather(
-            *(self.poll_source(s, force=True) for s, _ in self.sources.values())
+def describe_start(config: Config, runtime: Runtime) -> list[str]:
+    """The lines `alertbot run` prints at start: paths, counts, notifiers."""
+    chat_watches = runtime.scheduler.pipeline.watchlists.chat_watches
+    per_chat = sum(len(w) for w in chat_watches.values())
+    channels = [
+        f"telegram ({len(config.telegram.alert_chats)} alert chats)"
+        if name == "telegram" and config.telegram is not None
+        else name
+        for name in runtime.notifiers
+    ]
+    lines = [
+        f"config {config.path}, database {config.database}",
+        f"{len(config.sources)} sources, {len(config.watches)} watches"
+        f" (+{per_chat} in {len(chat_watches)} chats)",
+        "notifiers: " + ", ".join(channels),
+    ]
+    if config.telegram is None:
+        lines.append("no Telegram token configured: alerts are printed to the console")
+    elif not config.telegram.alert_chats and config.watches:
+        lines.append("telegram.alert_chats is empty: the [[watch]] alerts reach no chat")
+    if config.email is not None:
+        lines.append(
+            f"daily recap at {config.email.recap_at} ({config.timezone.key}) to"
+            f" {len(config.email.recap_to)} addresses and the chats that verified one"
         )
-        sent = await self.dispatcher.dispatch()
-        return list(outcomes), sent
-
-    # -- the scheduler -----------------------------------------------------------------
-
-    async def prune(self) -> None:
-        """Drop what retention allows, and the index's stories too old to be joined."""
-        now = self.clock()
-        counts = await self.in_work_thread(
-            self.store.prune, now, timedelta(seconds=self.config.retention)
-        )
-        await self.in_work_thread(self.pipeline.forget_before, now - 2 * WINDOW)
-        log.info(
-            "pruned %d seen items, %d outbox rows, %d stories",
-            counts.seen_items, counts.outbox, counts.stories,
-        )  # fmt: skip
-
-    def _job(
-        self, make: Callable[[], Awaitable[object]]
-    ) -> Callable[[], Coroutine[Any, Any, None]]:
-        """A scheduler job tracked for shutdown (an error in it is logged by APScheduler
-        with its traceback, and the job runs again at its next time)."""
-
-        async def job() -> None:
-            if self._stopping:
-                return
-            task = asyncio.current_task()
-            assert task is not None
-            self._running.add(task)
-            try:
-                await make()
-            finally:
-                self._running.discard(task)
-
-        return job
-
-    def schedule(self, scheduler: AsyncIOScheduler) -> None:
-        """Add the poll, dispatch and prune jobs."""
-        self._scheduler = scheduler
-        now = self.clock()
-        count = max(1, len(self.sources))
-        for i, (source, _) in enumerate(self.sources.values()):
-            interval = source_interval(self.config, source)
-            # Spread the first polls over the first few seconds instead of all at once.
-            self._schedule_source(
-                source, now + timedelta(seconds=min(interval.total_seconds(), 10) * i / count)
-            )
-        scheduler.add_job(
-            self._job(self.dispatcher.dispatch),
-            IntervalTrigger(seconds=DISPATCH_EVERY.total_seconds()),
-            id="dispatch",
-            next_run_time=now,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=int(DISPATCH_EVERY.total_seconds()),
-        )
-        if self.daily is not None:
-            scheduler.add_job(
-                self._job(self.daily.run),
-                IntervalTrigger(seconds=RECAP_CHECK.total_seconds()),
-                id="recap",
-                next_run_time=now + timedelta(seconds=5),
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=int(RECAP_CHECK.total_seconds()),
-            )
-        scheduler.add_job(
-            self._job(self.prune),
-            IntervalTrigger(seconds=PRUNE_EVERY.total_seconds()),
-            id="prune",
-            next_run_time=now + timedelta(minutes=1),
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=int(PRUNE_EVERY.total_seconds()),
-        )
-
-    def _schedule_source(self, source: SourceConfig, first: datetime) -> None:
-        assert self._scheduler is not None
-        interval = source_interval(self.config, source)
-        self._scheduler.add_job(
-            self._job(partial(self.poll_and_dispatch, source)),
-            IntervalTrigger(
-                seconds=interval.total_seconds(), jitter=min(interval.total_seconds() * 0.1, 30)
-            ),
-            id=f"poll:{source.name.casefold()}",
-            name=f"poll {source.name}",
-            next_run_time=first,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=int(interval.total_seconds()),
-            replace_existing=True,
-        )
-
-    async def add_source(self, source: SourceConfig, added_by: int | None) -> PollOutcome:
-        """Add an untrusted source at run time: polled once now (its current items are
-        recorded, and alert like any others); kept and scheduled only if that worked."""
-        if source.name.casefold() in self.sources:
-            raise ValueError(f"a source named {source.name!r} exists")
-        self.sources[source.name.casefold()] = (source, False)
-        outcome = await self.poll_source(source, force=True)
-        if outcome.error is not None:
-            del self.sources[source.name.casefold()]
-            return outcome
-        await self.in_work_thread(self.store.add_runtime_source, source, added_by, self.clock())
-        if self._scheduler is not None and self._scheduler.running:
-            self._schedule_source(source, self.clock() + source_interval(self.config, source))
-        if outcome.counts.queued:
-            await self.dispatcher.dispatch()
-        return outcome
-
-    async def remove_source(self, name: str) -> SourceConfig | None:
-        """Remove a source added at run time (config sources stay); None if there is none."""
-        removed = await self.in_work_thread(self.store.remove_runtime_source, name)
-        if removed is None:
-            return None
-        self.sources.pop(name.casefold(), None)
-        if self._scheduler is not None:
-            job = self._scheduler.get_job(f"poll:{name.casefold()}")
-            if job is not None:
-                job.remove()
-        return removed
-
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        """Run the scheduler until `stop` is set, then shut down within about GRACE s."""
-        scheduler = AsyncIOScheduler(timezone=self.config.timezone)
-        self.schedule(scheduler)
-        scheduler.start()
-        if self.telegram is not None:
-            self.telegram.start()
-        try:
-            await stop.wait()
-        finally:
-            await self.shutdown(scheduler)
-
-    async def shutdown(self, scheduler: AsyncIOScheduler | None = None) -> None:
-        """Stop taking work; give running jobs GRACE seconds, then cancel them."""
-        self._stopping = True
-        self.dispatcher.stop()
-        if self.telegram is not None:
-            await self.telegram.stop()
-        if scheduler is not None and scheduler.running:
-            scheduler.pause()
-        running = set(self._running)
-        if running:
-            _, late = await asyncio.wait(running, timeout=GRACE)
-            for task in late:
-                task.cancel()
-            if late:
-                log.warning("shutdown: abandoned %d running job(s)", len(late))
-                await asyncio.wait(late, timeout=1.0)
-        if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=False)
-        # A pipeline step already on the worker thread finishes (it is short and its
-        # transaction must not be cut); nothing new starts.
-        await asyncio.to_thread(partial(_shutdown_executor, self._work))
+    pending = runtime.scheduler.store.pending_count()
+    if pending:
+        lines.append(f"{pending} alerts pending from before")
+    return lines
 
 
-def _shutdown_executor(executor: Executor) -> None:
-    executor.shutdown(wait=True, cancel_futures=True)
+def install_signal_handlers(stop: asyncio.Event) -> Callable[[], None]:
+    """SIGTERM and SIGINT set `stop`; returns a function that removes the handlers."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+
+    def remove() -> None:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+    return remove
+
+
+def summarize(outcomes: list[PollOutcome], sent: DispatchCounts) -> str:
+    """One line about a `--once` pass."""
+    failed = [o for o in outcomes if o.error is not None]
+    total = ProcessCounts()
+    for o in outcomes:
+        total.add(o.counts)
+    parts = [
+        f"polled {len(outcomes)} sources ({len(failed)} failed)",
+        f"{total.articles} new articles",
+        f"{total.matched} matched",
+        f"{total.queued} alerts queued",
+        f"{sent.sent} sent",
+    ]
+    if sent.retried or sent.failed:
+        parts.append(f"{sent.retried} to retry, {sent.failed} failed")
+    return ", ".join(parts)
+
+
+async def run(
+    config: Config, lemmatizer: Lemmatizer, *, once: bool, echo: Callable[[str], None]
+) -> int:
+    """`alertbot run`: until SIGTERM or SIGINT, or one pass with `once`; the exit status.
+
+    A signal during a `--once` pass gives the pass GRACE seconds, then abandons it (an
+    abandoned poll is simply repeated next time).
+    """
+    stop = asyncio.Event()
+    remove = install_signal_handlers(stop)
+    try:
+        with cpu_pool() as pool:
+            runtime = await open_app(config, lemmatizer, executor=pool)
+            async with runtime.stack:
+                for line in describe_start(config, runtime):
+                    echo(line)
+                scheduler = runtime.scheduler
+                if not once:
+                    await scheduler.run_forever(stop)
+                    echo("stopped")
+                    return 0
+                passing = asyncio.create_task(scheduler.run_once())
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait({passing, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not passing.done():  # SIGTERM during the pass: finish it or abandon it
+                    await asyncio.wait({passing}, timeout=GRACE)
+                    passing.cancel()
+                    await asyncio.gather(passing, return_exceptions=True)
+                    await scheduler.shutdown()
+                    echo("stopped")
+                    return 0
+                outcomes, sent = passing.result()
+                await scheduler.shutdown()
+                echo(summarize(outcomes, sent))
+                return 1 if outcomes and all(o.error for o in outcomes) else 0
+    finally:
+        remove()

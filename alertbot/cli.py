@@ -1,4 +1,8 @@
-"""The `alertbot` command line."""
+"""The `alertbot` command line: parsing arguments and printing, nothing more.
+
+Each command imports what it needs when it runs, so `alertbot match` loads neither
+python-telegram-bot nor APScheduler nor trafilatura, and `alertbot --help` loads nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,41 +14,42 @@ import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from alertbot.app import GRACE, utc_now
-from alertbot.assembly import describe_start, install_signal_handlers, open_app, summarize
-from alertbot.check import run_checks
-from alertbot.config import Config, config_path, load_config, load_watchlist
 from alertbot.errors import AlertbotError, ConfigError
-from alertbot.notify.base import DeliveryError
-from alertbot.notify.mail import recap_message
-from alertbot.notify.smtp import send_message
-from alertbot.recap import build_recap, day_bounds, recap_subject, recap_text
-from alertbot.sources.poll import cpu_pool
-from alertbot.status import render_status
-from alertbot.store import Store
-from alertbot.text import camel_data
-from alertbot.text.lemmatize import Lemmatizer, load_lemmatizer
-from alertbot.watch.match import Matcher, WatchMatch
+
+if TYPE_CHECKING:
+    from alertbot.config import Config
+    from alertbot.text.lemmatize import Lemmatizer
+    from alertbot.watch.match import WatchMatch
 
 # Exit status for a configuration or setup problem (click uses 2 for usage errors too).
 EXIT_CONFIG = 2
 
 
-def _fail(error: AlertbotError) -> None:
+def _fail(error: AlertbotError) -> NoReturn:
     click.echo(f"alertbot: {error}", err=True)
     sys.exit(EXIT_CONFIG)
 
 
 def open_lemmatizer() -> Lemmatizer:
     """Load the morphology database, installing it first on a machine that lacks it."""
+    from alertbot import camel_data
+    from alertbot.text.lemmatize import load_lemmatizer
+
     data = camel_data.camel_data_dir()
     if not data.is_installed():
         camel_data.install(data)
     return load_lemmatizer(str(data.database))
+
+
+def _config(config_file: Path | None) -> Config:
+    """The config of `--config`, `$ALERTBOT_CONFIG` or the default file."""
+    from alertbot.config import config_path, load_config
+
+    return load_config(config_path(str(config_file) if config_file else None))
 
 
 config_option = click.option(
@@ -94,8 +99,15 @@ def match(
     input_given = ctx.get_parameter_source("input_file") is not click.core.ParameterSource.DEFAULT
     if text is not None and input_given:
         raise click.UsageError("give --input or --text, not both")
+    from alertbot.config import load_config, load_watchlist
+    from alertbot.watch.match import Matcher
+
     try:
-        watches = load_watchlist(watchlist) if watchlist else load_config(config_file).watches
+        if watchlist is not None:
+            watches = load_watchlist(watchlist)
+        else:
+            assert config_file is not None
+            watches = load_config(config_file).watches
         matcher = Matcher(watches, open_lemmatizer())
     except AlertbotError as exc:
         _fail(exc)
@@ -169,57 +181,34 @@ def _write(out: IO[str], item_id: str, matches: list[WatchMatch]) -> None:
 @click.option("--once", is_flag=True, help="Poll every source once, deliver everything, exit.")
 def run(config_file: Path | None, once: bool) -> None:
     """Poll the sources and deliver alerts: the main job."""
+    from alertbot import app
+
     setup_logging()
     try:
-        config = load_config(config_path(str(config_file) if config_file else None))
+        config = _config(config_file)
         lemmatizer = open_lemmatizer()
-    except AlertbotError as exc:
-        _fail(exc)
-    try:
-        status = asyncio.run(_run(config, lemmatizer, once))
-    except AlertbotError as exc:  # the database cannot be opened or is too new
+        status = asyncio.run(
+            app.run(config, lemmatizer, once=once, echo=lambda line: _say(f"alertbot: {line}"))
+        )
+    except AlertbotError as exc:  # the config, the database (unusable, too new), the token
         _fail(exc)
     sys.exit(status)
 
 
-async def _run(config: Config, lemmatizer: Lemmatizer, once: bool) -> int:
-    stop = asyncio.Event()
-    remove = install_signal_handlers(stop)
-    try:
-        with cpu_pool() as pool:
-            runtime = await open_app(config, lemmatizer, executor=pool)
-            async with runtime.stack:
-                for line in describe_start(config, runtime):
-                    click.echo(f"alertbot: {line}", err=True)
-                if not once:
-                    await runtime.app.run_forever(stop)
-                    click.echo("alertbot: stopped", err=True)
-                    return 0
-                passing = asyncio.create_task(runtime.app.run_once())
-                stopping = asyncio.create_task(stop.wait())
-                await asyncio.wait({passing, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                stopping.cancel()
-                if not passing.done():  # SIGTERM during the pass: finish it or abandon it
-                    await asyncio.wait({passing}, timeout=GRACE)
-                    passing.cancel()
-                    await asyncio.gather(passing, return_exceptions=True)
-                    await runtime.app.shutdown()
-                    click.echo("alertbot: stopped", err=True)
-                    return 0
-                outcomes, sent = passing.result()
-                await runtime.app.shutdown()
-                click.echo(f"alertbot: {summarize(outcomes, sent)}", err=True)
-                return 1 if outcomes and all(o.error for o in outcomes) else 0
-    finally:
-        remove()
+def _say(line: str) -> None:
+    click.echo(line, err=True)
 
 
 @cli.command()
 @config_option
 def status(config_file: Path | None) -> None:
     """Sources and their health, watches, chats, pending and failed alerts, last recap."""
+    from alertbot.clock import utc_now
+    from alertbot.status import render_status
+    from alertbot.store import Store
+
     try:
-        config = load_config(config_path(str(config_file) if config_file else None))
+        config = _config(config_file)
         store = Store.open(config.database)
     except AlertbotError as exc:
         _fail(exc)
@@ -233,6 +222,9 @@ def status(config_file: Path | None) -> None:
 @config_option
 def check(config_file: Path | None) -> None:
     """Validate the config, then try the database, Telegram, SMTP and every source once."""
+    from alertbot.check import run_checks
+    from alertbot.config import config_path
+
     setup_logging(logging.ERROR)
     path = config_path(str(config_file) if config_file else None)
     ok = asyncio.run(run_checks(path, echo=click.echo))
@@ -246,10 +238,17 @@ def check(config_file: Path | None) -> None:
 @click.option("--send", "to_send", is_flag=True, help="Email it to email.recap_to now.")
 def recap(config_file: Path | None, date_key: str | None, to_print: bool, to_send: bool) -> None:
     """Build the daily recap for a local date, and print it or send it now."""
+    from alertbot.clock import utc_now
+    from alertbot.notify.base import DeliveryError
+    from alertbot.notify.smtp import send_message
+    from alertbot.recap.build import build_recap, day_bounds
+    from alertbot.recap.render import recap_message, recap_subject, recap_text
+    from alertbot.store import Store
+
     if to_print == to_send:
         raise click.UsageError("give exactly one of --print or --send")
     try:
-        config = load_config(config_path(str(config_file) if config_file else None))
+        config = _config(config_file)
         if to_send and (config.email is None or not config.email.recap_to):
             raise ConfigError("--send needs [email] with recap_to", path=str(config.path))
         store = Store.open(config.database)

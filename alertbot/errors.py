@@ -4,9 +4,17 @@
     ├── ConfigError            a config or watchlist file is wrong (names the key path)
     ├── QuerySyntaxError       a watch query does not parse (names the column)
     ├── CamelDataError         the camel-tools morphology database is missing or broken
-    └── SourceParseError       a fetched document is not what its source type expects
-                               (alertbot.sources.errors; polling turns it into a PARSE
-                               FetchError of that source, never a crash)
+    ├── SourceExistsError      a source of that name is already polled (/addsource)
+    ├── SourceParseError       a fetched document is not what its source type expects
+    │                          (alertbot.sources.errors; polling turns it into a PARSE
+    │                          FetchError of that source, never a crash)
+    ├── StoreError             the database cannot be used: unreadable, corrupt, too new
+    │                          (alertbot.store.model)
+    ├── DeliveryError          a message was not delivered: permanent, or retried later
+    │   │                      (alertbot.notify.base)
+    │   └── SmtpError          the SMTP server refused or failed (alertbot.notify.smtp)
+    └── UsageError             a bot command's arguments are wrong; its text is the
+                               one-line answer (alertbot.bot.service)
 
 "Unchanged" and "no match" are return values, never exceptions.
 """
@@ -40,3 +48,7 @@ class QuerySyntaxError(AlertbotError):
 
 class CamelDataError(AlertbotError):
     """The camel-tools morphology database cannot be found, installed or read."""
+
+
+class SourceExistsError(AlertbotError):
+    """A source is added under a name that is already polled."""

@@ -8,9 +8,9 @@ Who gets an alert: the config's `[[watch]]` entries alert the config recipients 
 `alert_chats`, or the console when there is no Telegram token); a chat's own watches alert
 that chat. A recipient gets one row per story, naming every watch of theirs it matched.
 
-`Pipeline.process` is synchronous and CPU-bound (matching, fingerprints) with short SQLite
-transactions: the application runs it on one worker thread, so items are recorded one at a
-time in the order they were polled.
+`Pipeline.prepare` is CPU work on the pipeline's worker thread; `Pipeline.record` runs on
+the store's thread (`alertbot.store.runner`), so items are recorded in the order they were
+polled and a bot command's store call waits at most for one short transaction.
 """
 
 from __future__ import annotations
@@ -18,15 +18,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from alertbot.snippet import snippet_for
 from alertbot.sources.model import Article
-from alertbot.store import Recipient, Store
-from alertbot.stories import WINDOW, Fingerprint, StoryIndex, fingerprints
+from alertbot.store import NewItem, Recipient, Store
+from alertbot.stories import StoryId
+from alertbot.stories.fingerprint import Fingerprint, fingerprints
+from alertbot.stories.index import WINDOW, StoryIndex
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher, Watch, WatchMatch
+from alertbot.watch.snippet import snippet_for
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +37,6 @@ log = logging.getLogger(__name__)
 MAX_AGE = timedelta(days=3)
 # A published date further in the future than this is a source's mistake: use first-seen.
 FUTURE_SLACK = timedelta(hours=1)
-
-_SEP = "\x1f"  # joins owner and watch name in the matcher's internal watch names
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,11 @@ class Watchlists:
     config_recipients: tuple[Recipient, ...]
     chat_watches: Mapping[int, Sequence[Watch]] = field(default_factory=dict)
 
-    def keyed(self) -> list[Watch]:
-        """The watches under internal names unique across owners, for one Matcher."""
-        out = [Watch(f"{_SEP}{w.name}", w.query) for w in self.config_watches]
+    def owned(self) -> list[Watch]:
+        """Every watch with its owner (None: the config's), for one Matcher."""
+        out = [replace(w, owner=None) for w in self.config_watches]
         for chat_id, watches in self.chat_watches.items():
-            out.extend(Watch(f"{chat_id}{_SEP}{w.name}", w.query) for w in watches)
+            out.extend(replace(w, owner=chat_id) for w in watches)
         return out
 
     def recipients(self, matches: Iterable[WatchMatch]) -> tuple[list[str], list[Recipient]]:
@@ -59,9 +59,13 @@ class Watchlists:
         names: list[str] = []
         by_address: dict[tuple[str, str], list[str]] = {}
         for m in matches:
-            owner, _, name = m.watch.partition(_SEP)
+            name = m.watch
             names.append(name)
-            targets = self.config_recipients if not owner else (Recipient("telegram", owner),)
+            targets = (
+                self.config_recipients
+                if m.owner is None
+                else (Recipient("telegram", str(m.owner)),)
+            )
             for r in targets:
                 by_address.setdefault((r.channel, r.address), []).append(name)
         recipients = [
@@ -82,15 +86,39 @@ class ProcessCounts:
     joined: int = 0  # joined an existing story (another outlet, a rewrite)
     too_old: int = 0  # matched, but older than MAX_AGE: recorded without alerts
     queued: int = 0  # outbox rows written
-    grown: set[int] = field(default_factory=set)  # stories that gained an outlet
+    grown: set[StoryId] = field(default_factory=set)  # stories that gained an outlet
+
+    def add(self, more: ProcessCounts) -> None:
+        """Add `more`'s counts into these."""
+        for name, value in vars(more).items():
+            if isinstance(value, int):
+                setattr(self, name, getattr(self, name) + value)
+        self.grown |= more.grown
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article with its fingerprint, matches and recipients: ready to record."""
+
+    article: Article
+    fp: Fingerprint
+    published: datetime  # as the story index files it: the outlet's time, or first seen
+    names: list[str]  # the watches it matched
+    snippet: str
+    recipients: list[Recipient]
 
 
 class Pipeline:
-    """Matches articles and records them with their alerts; holds the story index."""
+    """Matches articles and records them with their alerts; holds the story index.
+
+    Two halves, for two threads: `prepare` is CPU work (fingerprints, matching) and touches
+    no database, so it runs on the pipeline's worker; `record` is the store's work (seen
+    check, story, outbox rows in one transaction), so it runs on the store's thread
+    (`alertbot.store.runner`), which also owns the story index.
+    """
 
     def __init__(
         self,
-        store: Store,
         lemmatizer: Lemmatizer,
         watchlists: Watchlists,
         *,
@@ -98,7 +126,6 @@ class Pipeline:
         max_age: timedelta = MAX_AGE,
         executor: Executor | None = None,
     ) -> None:
-        self._store = store
         # Fingerprints are computed here when given (the process pool); matching needs the
         # morphology database, which only this process holds.
         self._executor = executor
@@ -107,14 +134,19 @@ class Pipeline:
         self._max_age = max_age
         self.set_watchlists(watchlists)
 
+    @property
+    def index(self) -> StoryIndex:
+        """The story index (for the store's thread, and for benchmarks)."""
+        return self._index
+
     def set_watchlists(self, watchlists: Watchlists) -> None:
         """Compile a new set of watches (a chat added or removed one)."""
         self.watchlists = watchlists
-        self._matcher = Matcher(watchlists.keyed(), self._lemmatizer)
+        self._matcher = Matcher(watchlists.owned(), self._lemmatizer)
 
-    def load_index(self, now: datetime) -> int:
+    def load_index(self, store: Store, now: datetime) -> int:
         """Rebuild the story index from the stories of the last window; returns how many."""
-        rows = self._store.recent_story_fingerprints(now - 2 * WINDOW)
+        rows = store.recent_story_fingerprints(now - 2 * WINDOW)
         for story_id, data, at in rows:
             try:
                 self._index.add(story_id, Fingerprint.from_bytes(data), at)
@@ -126,25 +158,29 @@ class Pipeline:
         """Drop stories older than `cutoff` from the index (they can no longer be joined)."""
         self._index.forget_before(cutoff)
 
-    def process(self, articles: Iterable[Article], now: datetime) -> ProcessCounts:
+    def process(self, store: Store, articles: Iterable[Article], now: datetime) -> ProcessCounts:
+        """`prepare`, then `record`, on this thread: for tests and one-off use."""
+        return self.record(store, self.prepare(articles, now), now)
+
+    def prepare(self, articles: Iterable[Article], now: datetime) -> list[Prepared]:
+        """Fingerprint and match each article; no database."""
+        articles = list(articles)
+        return [
+            self._prepare(article, fp, now)
+            for article, fp in zip(articles, self._fingerprints(articles), strict=True)
+        ]
+
+    def record(self, store: Store, prepared: Sequence[Prepared], now: datetime) -> ProcessCounts:
         """Record each article that is new, queueing alerts for the watches it matched.
 
-        Matching and fingerprints are computed first; then the whole batch is recorded in
-        one transaction (one disk sync for a poll, not one per article). Each article is
-        still seen-with-its-outbox-rows atomically: the batch commits or none of it does.
+        The whole batch is one transaction (one disk sync for a poll, not one per article);
+        each article is still seen-with-its-outbox-rows atomically.
         """
-        counts = ProcessCounts()
-        articles = list(articles)
-        prepared = []
-        for article, fp in zip(articles, self._fingerprints(articles), strict=True):
-            counts.articles += 1
-            item = self._prepare(article, fp, now, counts)
-            if item is not None:
-                prepared.append(item)
+        counts = ProcessCounts(articles=len(prepared))
         if prepared:
-            with self._store.batch():
+            with store.batch():
                 for item in prepared:
-                    self._record(item, now, counts)
+                    self._record(store, item, now, counts)
         return counts
 
     def _fingerprints(self, articles: list[Article]) -> list[Fingerprint]:
@@ -154,38 +190,38 @@ class Pipeline:
         chunks = [pairs[i : i + 16] for i in range(0, len(pairs), 16)]
         return [fp for chunk in self._executor.map(fingerprints, chunks) for fp in chunk]
 
-    def _prepare(
-        self, article: Article, fp: Fingerprint, now: datetime, counts: ProcessCounts
-    ) -> _Prepared | None:
-        """Everything about an article that needs no write: None if it was seen before."""
-        digest = fp.content_hash.hex()
-        if self._store.is_seen(article.canonical_url, article.guid, digest, article.source):
-            counts.seen += 1
-            return None
+    def _prepare(self, article: Article, fp: Fingerprint, now: datetime) -> Prepared:
         matches = self._matcher.match_article(article.title, article.text)
         names, recipients = self.watchlists.recipients(matches)
         published = article.published
         if published is None or published > now + FUTURE_SLACK:
             published = now
         snippet = snippet_for(article.title, article.text, matches).to_json() if matches else ""
-        if matches:
-            counts.matched += 1
-            if now - published > self._max_age:
-                counts.too_old += 1
-                recipients = []
-        return _Prepared(article, fp, digest, published, names, snippet, recipients)
+        return Prepared(article, fp, published, names, snippet, recipients)
 
-    def _record(self, item: _Prepared, now: datetime, counts: ProcessCounts) -> None:
-        # The story is looked up here, not in _prepare: an earlier article of the same
+    def _record(self, store: Store, item: Prepared, now: datetime, counts: ProcessCounts) -> None:
+        recipients = item.recipients
+        if item.names and now - item.published > self._max_age:
+            recipients = []
+        # The story is looked up here, not in prepare: an earlier article of the same
         # batch may have started it.
-        story_id = self._index.find(item.fp, item.published)
-        outcome = self._store.record_item(
-            item.article, item.digest, item.fp.to_bytes(), story_id, item.names,
-            item.snippet, item.recipients, now,
-        )  # fmt: skip
+        new = NewItem(
+            article=item.article,
+            content_hash=item.fp.content_hash.hex(),
+            fingerprint=item.fp.to_bytes(),
+            story_id=self._index.find(item.fp, item.published),
+            watches=tuple(item.names),
+            snippet=item.snippet,
+            recipients=tuple(recipients),
+        )
+        outcome = store.record_item(new, now)
         if outcome.already_seen:
             counts.seen += 1
             return
+        if item.names:
+            counts.matched += 1
+            if not recipients:
+                counts.too_old += 1
         if outcome.story_id is not None:
             self._index.add(outcome.story_id, item.fp, item.published)
             if outcome.new_story:
@@ -194,16 +230,3 @@ class Pipeline:
                 counts.joined += 1
                 counts.grown.add(outcome.story_id)
         counts.queued += len(outcome.outbox_ids)
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """An unseen article with its fingerprint, matches and recipients, ready to record."""
-
-    article: Article
-    fp: Fingerprint
-    digest: str
-    published: datetime
-    names: list[str]
-    snippet: str
-    recipients: list[Recipient]

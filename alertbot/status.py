@@ -6,10 +6,10 @@ config's time zone as `YYYY-MM-DD HH:MM`.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, tzinfo
 
 from alertbot.config import Config
+from alertbot.notify.layout import local_time
 from alertbot.sources.health import SourceHealth
 from alertbot.store import Store
 
@@ -30,16 +30,29 @@ def render_status(config: Config, store: Store, now: datetime) -> str:
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
 
 
-def local_time(when: datetime | None, tz: tzinfo) -> str:
+def describe_health(health: SourceHealth, tz: tzinfo, *, zone: bool = False) -> str:
+    """One line about a source's health, its times in `tz` (named when `zone`): for
+    `alertbot status` and /sources."""
+    if health.last_attempt is None:
+        return "not polled yet"
+    if health.healthy:
+        return f"ok (last success {_local(health.last_success, tz, zone)})"
+    return (
+        f"failing ×{health.consecutive_failures}: {health.last_error_kind}: {health.last_error}"
+        f" (next try {_local(health.next_poll, tz, zone)})"
+    )
+
+
+def _local(when: datetime | None, tz: tzinfo, zone: bool = False) -> str:
     """A stored time as `YYYY-MM-DD HH:MM` in `tz` ("-" for none)."""
-    return "-" if when is None else f"{when.astimezone(tz):%Y-%m-%d %H:%M}"
+    return "-" if when is None else local_time(when, tz, zone=zone)
 
 
 def _header(config: Config, store: Store, now: datetime, tz: tzinfo) -> list[str]:
     return [
         f"config:   {config.path}",
         f"database: {config.database} (schema {store.schema_version()})",
-        f"now:      {local_time(now, tz)} {config.timezone.key}",
+        f"now:      {_local(now, tz)} {config.timezone.key}",
     ]
 
 
@@ -50,28 +63,14 @@ def _sources(config: Config, store: Store, tz: tzinfo) -> list[str]:
         configured.add(source.name)
         health, _ = store.source_state(source.name)
         lines.append(f"  {source.name} [{source.type}] {source.url}")
-        lines.append(f"    {_local_health(health, tz).describe()}")
+        lines.append(f"    {describe_health(health, tz)}")
     for name in store.source_names():
         if name not in configured:
             health, _ = store.source_state(name)
-            lines.append(f"  {name} (not in config): {_local_health(health, tz).describe()}")
+            lines.append(f"  {name} (not in config): {describe_health(health, tz)}")
     if len(lines) == 1:
         lines.append("  none")
     return lines
-
-
-def _local_health(health: SourceHealth, tz: tzinfo) -> SourceHealth:
-    """The same health with its times in `tz`, so `describe()` shows local times."""
-
-    def local(when: datetime | None) -> datetime | None:
-        return None if when is None else when.astimezone(tz)
-
-    return replace(
-        health,
-        last_success=local(health.last_success),
-        last_attempt=local(health.last_attempt),
-        next_poll=local(health.next_poll),
-    )
 
 
 def _watches(config: Config, store: Store) -> list[str]:
@@ -93,7 +92,7 @@ def _chats(store: Store, tz: tzinfo) -> list[str]:
     for chat in chats:
         lines.append(
             f"  {chat.chat_id} {chat.kind} {chat.title or '-'}"
-            f" (last seen {local_time(chat.last_seen, tz)})"
+            f" (last seen {_local(chat.last_seen, tz)})"
         )
     return lines
 
@@ -106,7 +105,7 @@ def _outbox(store: Store, tz: tzinfo) -> list[str]:
     for row in failed:
         lines.append(
             f"  #{row.id} {row.channel} {row.recipient} story {row.story_id}"
-            f" failed {local_time(row.finished, tz)}: {row.last_error}"
+            f" failed {_local(row.finished, tz)}: {row.last_error}"
         )
     return lines
 
@@ -116,7 +115,10 @@ def _recap(store: Store, tz: tzinfo) -> list[str]:
     if last is None:
         return ["Last recap: never"]
     date_key, sent_at = last
-    lines = [f"Last recap: {date_key} (sent {local_time(sent_at, tz)})"]
-    for recipient in store.recap_recipients(date_key):
-        lines.append(f"  {'FAILED ' if recipient.startswith('failed') else ''}{recipient}")
+    lines = [f"Last recap: {date_key} (sent {_local(sent_at, tz)})"]
+    for delivery in store.recap_deliveries(date_key):
+        if delivery.sent:
+            lines.append(f"  {delivery.address}")
+        else:
+            lines.append(f"  FAILED {delivery.address or 'recap_to'}: {delivery.error}")
     return lines

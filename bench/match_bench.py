@@ -195,9 +195,9 @@ def build_matcher(config: Path, extra: Sequence[tuple[str, str]]) -> tuple[Match
         before_script = max(0.0, before_script - (time.perf_counter() - _SCRIPT_START))
 
     t0 = _SCRIPT_START
+    from alertbot import camel_data
     from alertbot.cli import open_lemmatizer
     from alertbot.config import load_config
-    from alertbot.text import camel_data
     from alertbot.watch.match import Matcher, Watch
 
     t1 = time.perf_counter()

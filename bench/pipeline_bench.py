@@ -7,7 +7,7 @@ What it measures, in one run (a benchmark, not a test: it prints figures, never 
   (40) dated within the last day, each linking to an article page built from a real Arabic
   corpus article (`tests/sourcefixtures.py`). Teasers, as in production: every page is
   fetched and extracted with trafilatura;
-- the application as `alertbot run --once` builds it (`alertbot.assembly.open_app` with
+- the application as `alertbot run --once` builds it (`alertbot.scheduler.open_app` with
   `cpu_pool()` for parsing and extraction and a `NullNotifier` as the console channel),
   watching the config's three watches plus a few broad ones (`BROAD_WATCHES`), so that a
   realistic share of the articles match. Time of `App.run_once()` (poll every feed, fetch
@@ -251,7 +251,7 @@ def sources_for(feeds: Sequence[Feed], prefix: str, interval: int | None = None)
 
 def load_lemmatizer() -> Any:
     """The morphology database, never downloaded by a benchmark."""
-    from alertbot.text import camel_data
+    from alertbot import camel_data
     from alertbot.text.lemmatize import load_lemmatizer as load
 
     data = camel_data.camel_data_dir()
@@ -310,20 +310,20 @@ def time_pipeline(app: Any) -> list[float]:
 
 async def pipeline_pass(config: Any, lemmatizer: Any, pool: Any, sources: tuple) -> Pass:
     """`run_once` over `sources` on a fresh database."""
-    from alertbot.assembly import open_app
+    from alertbot.app import open_app
 
     with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as tmp:
         cfg = replace(config, database=Path(tmp) / "alertbot.db", sources=sources)
         notifier = NullNotifier()
         runtime = await open_app(cfg, lemmatizer, executor=pool, notifiers={"console": notifier})
         try:
-            spent = time_pipeline(runtime.app)
+            spent = time_pipeline(runtime.scheduler)
             cpu0 = _cpu_seconds()
             t0 = time.perf_counter()
-            outcomes, _ = await runtime.app.run_once()
+            outcomes, _ = await runtime.scheduler.run_once()
             seconds = time.perf_counter() - t0
             cpu = _cpu_seconds() - cpu0
-            await runtime.app.shutdown()
+            await runtime.scheduler.shutdown()
         finally:
             await runtime.stack.aclose()
     return Pass(
@@ -421,7 +421,7 @@ def latency_items(
 async def latency(
     server: Server, config: Any, lemmatizer: Any, pool: Any, count: int, span: float, skip: int
 ) -> Latency:
-    from alertbot.assembly import open_app
+    from alertbot.app import open_app
     from alertbot.config import SourceConfig
     from alertbot.watch.match import Matcher
 
@@ -443,7 +443,7 @@ async def latency(
         cfg = replace(config, database=Path(tmp) / "alertbot.db", sources=(source,))
         notifier = NullNotifier()
         runtime = await open_app(cfg, lemmatizer, executor=pool, notifiers={"console": notifier})
-        app = runtime.app
+        app = runtime.scheduler
         polls = [0]
         poll_source = app.poll_source
 
@@ -485,7 +485,7 @@ async def latency(
 
 def _fill_fingerprints(texts: list[tuple[str, str]]) -> list[tuple[bytes, str]]:
     """Fingerprints and content hashes (in a pool worker)."""
-    from alertbot.stories import fingerprint
+    from alertbot.stories.fingerprint import fingerprint
 
     out = []
     for title, text in texts:
@@ -496,10 +496,10 @@ def _fill_fingerprints(texts: list[tuple[str, str]]) -> list[tuple[bytes, str]]:
 
 def fill_database(path: Path, items: int, story_share: float, pool: Any) -> float:
     """`items` seen items of distinct texts over the last 6 days; returns seconds taken."""
-    from alertbot.assembly import CONSOLE
-    from alertbot.snippet import Snippet
+    from alertbot.app import CONSOLE
     from alertbot.sources.model import Article
-    from alertbot.store import Store
+    from alertbot.store import NewItem, Store
+    from alertbot.watch.snippet import Snippet
 
     t0 = time.perf_counter()
     rows = fx.corpus_rows(min_chars=300, min_paragraphs=2)
@@ -538,7 +538,8 @@ def fill_database(path: Path, items: int, story_share: float, pool: Any) -> floa
             watches = [rng.choice(BROAD_WATCHES)[0]] if story else []
             snippet = Snippet(text[:200], ((0, 10),)).to_json() if story else ""
             outcome = store.record_item(
-                article, digest, fp, None, watches, snippet, [CONSOLE] if story else [], seen
+                NewItem(article, digest, fp, None, watches, snippet, [CONSOLE] if story else []),
+                seen,
             )
             for row_id in outcome.outbox_ids:
                 store.mark_sent(row_id, seen + timedelta(seconds=5))
@@ -573,7 +574,7 @@ def vm_hwm_mb(pid: int | str = "self") -> float | None:
 
 def memory_child(args: argparse.Namespace) -> None:
     """`--only memory`: open the app on the filled database, poll once, print figures."""
-    from alertbot.assembly import open_app
+    from alertbot.app import open_app
     from alertbot.sources.poll import cpu_pool
 
     figures: dict[str, Any] = {"start_mb": peak_rss_mb(), "start_hwm_mb": vm_hwm_mb()}
@@ -594,18 +595,18 @@ def memory_child(args: argparse.Namespace) -> None:
                 cfg, lemmatizer, executor=pool, notifiers={"console": notifier}
             )
             figures["open_s"] = time.perf_counter() - t0
-            figures["index"] = len(runtime.app.pipeline._index)
+            figures["index"] = len(runtime.scheduler.pipeline._index)
             figures["open_mb"] = peak_rss_mb()
             try:
-                spent = time_pipeline(runtime.app)
+                spent = time_pipeline(runtime.scheduler)
                 t0 = time.perf_counter()
-                outcomes, _ = await runtime.app.run_once()
+                outcomes, _ = await runtime.scheduler.run_once()
                 figures["poll_s"] = time.perf_counter() - t0
                 figures["pipeline_s"] = spent[0]
                 figures["articles"] = sum(o.counts.articles for o in outcomes)
                 figures["joined"] = sum(o.counts.joined for o in outcomes)
                 figures["sent"] = notifier.calls
-                await runtime.app.shutdown()
+                await runtime.scheduler.shutdown()
             finally:
                 await runtime.stack.aclose()
             workers = [vm_hwm_mb(pid) for pid in pool._processes]

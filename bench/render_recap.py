@@ -39,9 +39,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from alertbot.notify.mail import recap_message
-from alertbot.recap import Recap, RecapSection, RecapStory, day_bounds
-from alertbot.snippet import Snippet
+from alertbot.recap.build import Recap, RecapSection, RecapStory, day_bounds
+from alertbot.recap.render import recap_message
+from alertbot.watch.snippet import Snippet
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "arabic-news.jsonl"

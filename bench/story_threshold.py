@@ -16,7 +16,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from alertbot.stories import content_words, fingerprint, shingles, similarity
+from alertbot.stories.fingerprint import content_words, fingerprint, shingles, similarity
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "arabic-news.jsonl"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from alertbot import camel_data
 from alertbot.errors import CamelDataError
-from alertbot.text import camel_data
 from alertbot.text.lemmatize import Lemmatizer, load_lemmatizer
 from alertbot.watch.match import Matcher, Watch
 

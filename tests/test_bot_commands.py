@@ -13,9 +13,9 @@ from httpserver import LocalServer
 from sourcefixtures import news_items, rss
 from storefixtures import article
 
-from alertbot.assembly import Runtime, open_app
+from alertbot.app import Runtime, open_app
 from alertbot.config import load_config
-from alertbot.store import Recipient
+from alertbot.store import NewItem, Recipient
 
 ADMIN = 111  # also the stand-in's default group creator
 READER = 5  # an allowed private chat
@@ -55,12 +55,12 @@ def write_config(tmp_path, api: BotApi, site: LocalServer, extra: str = "") -> P
 async def running_bot(path: Path, api: BotApi, lemmatizer) -> AsyncIterator[Runtime]:
     runtime = await open_app(load_config(path), lemmatizer)
     async with runtime.stack:
-        runtime.app.telegram.start()
+        runtime.scheduler.telegram.start()
         # Polling has begun once the webhook is deleted (a long poll is recorded only
         # when it is answered).
         await api.until(lambda a: a.calls_to("deleteWebhook"), timeout=10)
         yield runtime
-        await runtime.app.shutdown()
+        await runtime.scheduler.shutdown()
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ async def test_commands_are_registered_in_english_and_arabic_and_admins_see_thei
 async def test_start_registers_the_chat_and_shows_help(bot, api):
     text = await say(api, READER, "/start")
     assert "/watch" in text and "/addsource" not in text
-    assert bot.app.store.chat(READER) is not None
+    assert bot.scheduler.store.chat(READER) is not None
     assert "/addsource" in await say(api, ADMIN, "/help")
 
 
@@ -101,18 +101,18 @@ async def test_a_stranger_is_refused_once_with_their_chat_id_and_nothing_happens
     api.send_text(READER, "/list")  # a later reply elsewhere shows the stranger was skipped
     await api.until(lambda a: len(a.sent(READER)) == 1, timeout=10)
     assert len(api.sent(STRANGER)) == 1
-    assert bot.app.store.chat(STRANGER) is None
-    assert bot.app.store.chat_watches(STRANGER) == []
+    assert bot.scheduler.store.chat(STRANGER) is None
+    assert bot.scheduler.store.chat_watches(STRANGER) == []
 
 
 async def test_watch_answers_how_it_was_understood_and_a_backtest(bot, api):
-    store = bot.app.store
+    store = bot.scheduler.store
     now = datetime.now(UTC)
     text = "استقبل الرئيس عبد الفتاح السيسي وناريشكين في القاهرة لبحث مفاوضات السلام"
     for n in range(2):
         url = f"https://news.example/{n}"
         item = article(url, text=text, title=f"خبر {n}", fetched=now, published=now)
-        store.record_item(item, f"h{n}", None, None, [], "", [], now)
+        store.record_item(NewItem(item, f"h{n}", None, None, [], "", []), now)
     reply = await say(api, READER, "/watch مفاوضات: مفاوضات OR ناريشكين")
     assert "Watching مفاوضات" in reply
     assert "مفاوضة" in reply  # the lemma it was understood as
@@ -125,7 +125,7 @@ async def test_watch_answers_how_it_was_understood_and_a_backtest(bot, api):
 async def test_a_bad_query_gets_the_parsers_message_and_nothing_is_stored(bot, api):
     reply = await say(api, READER, "/watch غزة AND")
     assert "does not parse" in reply and "column" in reply
-    assert bot.app.store.chat_watches(READER) == []
+    assert bot.scheduler.store.chat_watches(READER) == []
 
 
 async def test_commands_addressed_to_the_bot_by_name_work(bot, api):
@@ -151,7 +151,7 @@ async def test_test_highlights_what_the_watches_match(bot, api):
 
 
 async def test_mute_unmute_pause_resume(bot, api):
-    store = bot.app.store
+    store = bot.scheduler.store
     assert "Muted until" in await say(api, READER, "/mute 2h")
     assert store.chat(READER).muted(datetime.now(UTC))
     assert "usage: /mute" in await say(api, READER, "/mute soon")
@@ -180,7 +180,7 @@ async def test_allow_and_deny_let_a_chat_in_and_out(bot, api):
     assert "allowed" in await say(api, ADMIN, f"/allow {STRANGER}")
     assert "/watch" in await say(api, STRANGER, "/help")
     await say(api, ADMIN, f"/deny {STRANGER}")
-    assert not bot.app.store.chat(STRANGER).allowed
+    assert not bot.scheduler.store.chat(STRANGER).allowed
     assert "usage: /allow" in await say(api, ADMIN, "/allow someone")
 
 
@@ -189,33 +189,33 @@ async def test_addsource_checks_the_url_and_refuses_loopback(bot, api):
     assert "cannot add" in reply
     reply = await say(api, ADMIN, f"/addsource {api.url.replace('/bot', '/feed')}")
     assert "Not added" in reply and "unsafe" in reply  # 127.0.0.1 is not public
-    assert bot.app.store.runtime_sources() == []
+    assert bot.scheduler.store.runtime_sources() == []
     assert "config file" in await say(api, ADMIN, "/removesource Loop")
 
 
 async def test_sources_and_recap(bot, api):
-    await bot.app.run_once()
+    await bot.scheduler.run_once()
     assert "Loop" in await say(api, READER, "/sources")
-    store = bot.app.store
+    store = bot.scheduler.store
     now = datetime.now(UTC)
     url = "https://news.example/r"
     item = article(url, text="نص", title="ناريشكين في القاهرة", fetched=now, published=now)
     to_reader = [Recipient("telegram", str(READER))]
-    store.record_item(item, "r", None, None, ["Naryshkin"], "", to_reader, now)
+    store.record_item(NewItem(item, "r", None, None, ["Naryshkin"], "", to_reader), now)
     reply = await say(api, READER, "/recap")
     assert "ناريشكين في القاهرة" in reply
 
 
 async def test_buttons_mute_a_story_and_unwatch_after_confirming(bot, api):
     await say(api, READER, "/watch Rosatom: روساتوم OR Rosatom")
-    store = bot.app.store
+    store = bot.scheduler.store
     now = datetime.now(UTC)
     url = "https://news.example/b"
     item = article(url, text="Rosatom said", title="Rosatom at El-Dabaa", fetched=now,
                    published=now, language="en")  # fmt: skip
     to_reader = [Recipient("telegram", str(READER))]
-    outcome = store.record_item(item, "b", None, None, ["Rosatom"], "", to_reader, now)
-    await bot.app.dispatcher.dispatch()
+    outcome = store.record_item(NewItem(item, "b", None, None, ["Rosatom"], "", to_reader), now)
+    await bot.scheduler.dispatcher.dispatch()
     alert = api.sent(READER)[-1]
     buttons = [b for row in alert.params["reply_markup"]["inline_keyboard"] for b in row]
     assert [b["callback_data"] for b in buttons] == [
@@ -247,8 +247,8 @@ async def test_addsource_adds_polls_and_schedules_a_source_and_removesource_drop
     async with running_bot(path, api, lemmatizer) as runtime:
         reply = await say(api, ADMIN, f"/addsource {site.url('/other')} feed")
         assert "Added 127.0.0.1" in reply and "2 entries" in reply
-        assert [s.url for s in runtime.app.store.runtime_sources()] == [site.url("/other")]
+        assert [s.url for s in runtime.scheduler.store.runtime_sources()] == [site.url("/other")]
         assert "127.0.0.1" in await say(api, READER, "/sources")
         assert "exists" in await say(api, ADMIN, f"/addsource {site.url('/other')}")
         assert "Removed" in await say(api, ADMIN, "/removesource 127.0.0.1")
-        assert runtime.app.store.runtime_sources() == []
+        assert runtime.scheduler.store.runtime_sources() == []

@@ -10,11 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alertbot.bot.format import (
-    FSI,
-    LRM,
-    PDI,
-    RLM,
+from alertbot.notify.alert import Alert
+from alertbot.notify.layout import FSI, LRM, PDI, RLM
+from alertbot.notify.telegram_html import (
     TELEGRAM_LIMIT,
     alert_html,
     alert_plain,
@@ -23,8 +21,7 @@ from alertbot.bot.format import (
     backlog_plain,
     visible_length,
 )
-from alertbot.notify.alert import Alert
-from alertbot.snippet import Snippet
+from alertbot.watch.snippet import Snippet
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "seed-articles"
 CAIRO = ZoneInfo("Africa/Cairo")

@@ -19,6 +19,7 @@ from alertbot.bot.service import (
     parse_watch_args,
 )
 from alertbot.errors import QuerySyntaxError
+from alertbot.store import NewItem
 from alertbot.watch.match import Watch
 
 # -- parse_watch_args ----------------------------------------------------------------------
@@ -100,22 +101,30 @@ def test_bad_durations_get_usage(text):
 
 
 @pytest.fixture
-def changes():
-    return []
+def service(store, lemmatizer):
+    """The service bound to the test's store, as the bot's threads each call it."""
+    watches = WatchService(lemmatizer, lambda: NOW)
 
+    class OnStore:
+        def add(self, chat_id, text):
+            return watches.add(store, chat_id, text)
 
-@pytest.fixture
-def service(store, lemmatizer, changes):
-    return WatchService(store, lemmatizer, lambda: NOW, on_change=lambda: changes.append(1))
+        def remove(self, chat_id, name):
+            return watches.remove(store, chat_id, name)
+
+        def test(self, chat_id, text, config=()):
+            return watches.test(store, chat_id, text, config)
+
+    return OnStore()
 
 
 def record(store, n, text, *, days_ago, published=None):
     seen = NOW - timedelta(days=days_ago)
     item = article(f"https://ahram.example/{n}", text=text, fetched=seen, published=published)
-    store.record_item(item, f"hash{n}", None, None, [], "", [], seen)
+    store.record_item(NewItem(item, f"hash{n}", None, None, [], "", []), seen)
 
 
-def test_add_stores_the_watch_explains_it_and_tells(service, store, changes):
+def test_add_stores_the_watch_and_explains_it(service, store):
     added = service.add(42, "Naryshkin: ناريشكين OR مفاوضات OR Rosatom")
     assert added.watch == Watch("Naryshkin", "ناريشكين OR مفاوضات OR Rosatom")
     assert added.new is True
@@ -127,7 +136,6 @@ def test_add_stores_the_watch_explains_it_and_tells(service, store, changes):
     assert added.backtest == Backtest(days=7, scanned=0, count=0, examples=())
     assert store.chat_watches(42) == [added.watch]
     assert store.chat_watches(None) == []
-    assert changes == [1]
 
 
 def test_understood_gives_the_lemma_of_each_word(service):
@@ -140,13 +148,12 @@ def test_understood_gives_the_lemma_of_each_word(service):
     )
 
 
-def test_a_bad_query_raises_with_its_column_and_stores_nothing(service, store, changes):
+def test_a_bad_query_raises_with_its_column_and_stores_nothing(service, store):
     with pytest.raises(QuerySyntaxError) as caught:
         service.add(42, "هدنة: غزة OR")
     assert caught.value.column == 7  # in the query, after "NAME: "
     assert str(caught.value) == "nothing after OR at column 7"
     assert store.chat_watches(42) == []
-    assert changes == []
 
 
 def test_backtest_counts_recent_matches_newest_first(service, store):
@@ -178,27 +185,24 @@ def test_backtest_example_time_is_the_published_time(service, store):
     assert service.add(42, "الضبعة").backtest.examples[0].at == published
 
 
-def test_replacing_a_watch_of_the_same_name(service, store, changes):
+def test_replacing_a_watch_of_the_same_name(service, store):
     assert service.add(42, "Dabaa: الضبعة").new is True
     again = service.add(42, "dabaa: الضبعة OR روساتوم")
     assert again.new is False
     assert store.chat_watches(42) == [Watch("dabaa", "الضبعة OR روساتوم")]
-    assert changes == [1, 1]
 
 
 def test_chats_and_config_have_separate_names(service, store):
     store.add_watch(None, "الضبعة", "الضبعة", NOW)
     assert service.add(42, "الضبعة").new is True
     assert service.add(43, "الضبعة").new is True
-    assert service.watches(42) == [Watch("الضبعة", "الضبعة")]
+    assert store.chat_watches(42) == [Watch("الضبعة", "الضبعة")]
 
 
-def test_remove(service, store, changes):
+def test_remove(service, store):
     service.add(42, "Dabaa: الضبعة")
     assert service.remove(43, "Dabaa") is False
-    assert changes == [1]
     assert service.remove(42, " DABAA ") is True
-    assert changes == [1, 1]
     assert service.remove(42, "Dabaa") is False
     assert store.chat_watches(42) == []
     with pytest.raises(UsageError) as caught:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from alertbot.camel_data import CamelData, camel_data_dir, require_installed
 from alertbot.errors import CamelDataError
-from alertbot.text.camel_data import CamelData, camel_data_dir, require_installed
 
 ROOT = Path(__file__).resolve().parent.parent
 # A closed loopback port: the downloader's first connection is refused at once, so the

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from alertbot import camel_data
 from alertbot.cli import cli
 from alertbot.errors import CamelDataError
-from alertbot.text import camel_data
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,10 +13,10 @@ from clocks import Clock
 from storefixtures import article
 
 from alertbot.config import load_config
-from alertbot.daily import DailyRecap
 from alertbot.notify.base import DeliveryError
+from alertbot.recap.daily import DailyRecap
 from alertbot.status import render_status
-from alertbot.store import Recipient, Store
+from alertbot.store import NewItem, Recipient, Store, StoreRunner
 
 
 class Outbox:
@@ -46,8 +46,9 @@ def _config(tmp_path: Path, extra: str = ""):
 def _alert(store: Store, n: int, when: datetime, title: str = "السيسي يستقبل ناريشكين") -> None:
     url = f"https://ahram.example/{n}"
     item = article(url, text="نص", title=f"{title} {n}", fetched=when, published=when)
-    store.record_item(item, f"h{n}", None, None, ["Naryshkin"], "",
-                      [Recipient("telegram", "5")], when)  # fmt: skip
+    store.record_item(
+        NewItem(item, f"h{n}", None, None, ["Naryshkin"], "", [Recipient("telegram", "5")]), when
+    )
 
 
 # 2025-03-30 is the day Berlin moves to summer time: 08:00 local is 06:00 UTC.
@@ -60,7 +61,7 @@ async def test_sent_at_recap_at_local_time_on_a_dst_day_and_once_only(tmp_path):
     store = Store.open(config.database)
     _alert(store, 1, AT - timedelta(hours=3))
     clock, outbox = Clock(BEFORE), Outbox()
-    daily = DailyRecap(config, store, outbox, clock)
+    daily = DailyRecap(config, StoreRunner(store), outbox, clock)
     assert not await daily.run()  # 07:59 local
     clock.now = AT
     assert await daily.run()
@@ -79,15 +80,17 @@ async def test_a_restart_after_sending_does_not_resend_and_a_late_start_catches_
     outbox = Outbox()
     # Down at 08:00; comes back at 15:00 the same day: sends then.
     late = AT + timedelta(hours=7)
-    assert await DailyRecap(config, store, outbox, Clock(late)).run()
+    assert await DailyRecap(config, StoreRunner(store), outbox, Clock(late)).run()
     store.close()
     reopened = Store.open(config.database)
-    assert not await DailyRecap(config, reopened, outbox, Clock(late + timedelta(hours=1))).run()
+    assert not await DailyRecap(
+        config, StoreRunner(reopened), outbox, Clock(late + timedelta(hours=1))
+    ).run()
     assert len(outbox.messages) == 1
     # The next day's recap covers what came after the previous one.
     _alert(reopened, 2, late + timedelta(hours=2))
     next_day = AT + timedelta(days=1)
-    assert await DailyRecap(config, reopened, outbox, Clock(next_day)).run()
+    assert await DailyRecap(config, StoreRunner(reopened), outbox, Clock(next_day)).run()
     text = outbox.messages[-1].get_body(("plain",)).get_content()
     assert "ناريشكين 2" in text and "ناريشكين 1" not in text
     reopened.close()
@@ -97,14 +100,16 @@ async def test_a_quiet_day_sends_a_short_note_unless_configured_off(tmp_path):
     store_config = _config(tmp_path)
     store = Store.open(store_config.database)
     outbox = Outbox()
-    assert await DailyRecap(store_config, store, outbox, Clock(AT)).run()
+    assert await DailyRecap(store_config, StoreRunner(store), outbox, Clock(AT)).run()
     assert "nothing matched" in outbox.messages[0]["Subject"].lower()
     store.close()
     (tmp_path / "quiet").mkdir()
     quiet = _config(tmp_path / "quiet", "recap_empty = false\n")
     store = Store.open(quiet.database)
     outbox = Outbox()
-    assert await DailyRecap(quiet, store, outbox, Clock(AT)).run()  # recorded, not sent
+    assert await DailyRecap(
+        quiet, StoreRunner(store), outbox, Clock(AT)
+    ).run()  # recorded, not sent
     assert outbox.messages == []
     assert store.recap_sent("2025-03-30")
     store.close()
@@ -120,7 +125,7 @@ async def test_a_temporary_failure_is_retried_later_a_permanent_one_recorded_and
 
     clock = Clock(AT)
     outbox = Outbox([DeliveryError("451 try again later")])
-    daily = DailyRecap(config, store, outbox, clock, on_failure=tell)
+    daily = DailyRecap(config, StoreRunner(store), outbox, clock, on_failure=tell)
     assert not await daily.run()
     assert not store.recap_sent("2025-03-30")
     clock.now += timedelta(minutes=1)
@@ -134,10 +139,10 @@ async def test_a_temporary_failure_is_retried_later_a_permanent_one_recorded_and
     other = _config(tmp_path / "other")
     store = Store.open(other.database)
     outbox = Outbox([DeliveryError("550 5.1.1 mailbox unknown", permanent=True)])
-    assert await DailyRecap(other, store, outbox, Clock(AT), on_failure=tell).run()
+    assert await DailyRecap(other, StoreRunner(store), outbox, Clock(AT), on_failure=tell).run()
     assert store.recap_sent("2025-03-30")
     assert any("550 5.1.1" in t for t in told)
-    assert "FAILED failed: 550 5.1.1 mailbox unknown" in render_status(other, store, AT)
+    assert "FAILED desk@example.org: 550 5.1.1 mailbox unknown" in render_status(other, store, AT)
     store.close()
 
 
@@ -148,7 +153,7 @@ async def test_chats_that_verified_an_address_get_their_own_recap(tmp_path):
     store.set_chat_email(5, "reader@example.org", "x", AT, AT - timedelta(days=1))
     store.verify_chat_email(5, AT - timedelta(days=1))
     outbox = Outbox()
-    assert await DailyRecap(config, store, outbox, Clock(AT)).run()
+    assert await DailyRecap(config, StoreRunner(store), outbox, Clock(AT)).run()
     assert sorted(m["To"] for m in outbox.messages) == ["desk@example.org", "reader@example.org"]
     store.close()
 
@@ -158,8 +163,8 @@ async def test_due_follows_local_time(tmp_path, zone):
     config = _config(tmp_path)
     config = replace(config, timezone=ZoneInfo(zone))
     store = Store.open(config.database)
-    daily = DailyRecap(config, store, Outbox(), Clock(AT))
+    daily = DailyRecap(config, StoreRunner(store), Outbox(), Clock(AT))
     local_eight = datetime(2025, 7, 1, 8, 0, tzinfo=config.timezone)
-    assert daily.due(local_eight - timedelta(minutes=1)) is None
-    assert daily.due(local_eight) == "2025-07-01"
+    assert await daily.due(local_eight - timedelta(minutes=1)) is None
+    assert await daily.due(local_eight) == "2025-07-01"
     store.close()

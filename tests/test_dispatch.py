@@ -11,9 +11,10 @@ from clocks import Clock
 from storefixtures import article
 
 from alertbot.notify import Alert, ConsoleNotifier, DeliveryError, Dispatcher, retry_delay
-from alertbot.notify.console import FSI, PDI, format_alert
-from alertbot.snippet import Snippet
-from alertbot.store import Recipient
+from alertbot.notify.console import format_alert
+from alertbot.notify.layout import FSI, PDI
+from alertbot.store import NewItem, Recipient, StoreRunner
+from alertbot.watch.snippet import Snippet
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CAIRO = ZoneInfo("Africa/Cairo")
@@ -42,9 +43,17 @@ def _queue(store, n: int = 1, recipients=CONSOLE, first: int = 0) -> list[int]:
     snippet = Snippet("استقبل السيسي ناريشكين اليوم", _MARK).to_json()
     for i in range(first, first + n):
         outcome = store.record_item(
-            article(f"https://a.example/{i}", text=f"نص {i}"),
-            f"hash-{i}", None, None, ["Naryshkin"], snippet, recipients, NOW,
-        )  # fmt: skip
+            NewItem(
+                article(f"https://a.example/{i}", text=f"نص {i}"),
+                f"hash-{i}",
+                None,
+                None,
+                ["Naryshkin"],
+                snippet,
+                recipients,
+            ),
+            NOW,
+        )
         ids.extend(outcome.outbox_ids)
     return ids
 
@@ -52,7 +61,7 @@ def _queue(store, n: int = 1, recipients=CONSOLE, first: int = 0) -> list[int]:
 async def test_sends_every_due_row_and_marks_it_sent_with_the_message_ref(store):
     ids = _queue(store, 3)
     notifier = Recorder()
-    counts = await Dispatcher(store, {"console": notifier}, Clock(NOW)).dispatch()
+    counts = await Dispatcher(StoreRunner(store), {"console": notifier}, Clock(NOW)).dispatch()
     assert counts.sent == 3
     assert [a.outbox_id for a in notifier.alerts] == ids
     assert all(store.outbox_row(i).state == "sent" for i in ids)
@@ -69,7 +78,7 @@ async def test_a_temporary_failure_is_retried_later_with_backoff_then_sent(store
     (row_id,) = _queue(store)
     clock = Clock(NOW)
     notifier = Recorder(errors=[DeliveryError("timed out"), DeliveryError("429", retry_after=300)])
-    dispatcher = Dispatcher(store, {"console": notifier}, clock)
+    dispatcher = Dispatcher(StoreRunner(store), {"console": notifier}, clock)
     assert (await dispatcher.dispatch()).retried == 1
     row = store.outbox_row(row_id)
     assert (row.state, row.attempts, row.last_error) == ("pending", 1, "timed out")
@@ -88,7 +97,7 @@ async def test_a_row_is_failed_with_its_reason_when_attempts_run_out(store):
     (row_id,) = _queue(store)
     clock = Clock(NOW)
     notifier = Recorder(errors=[DeliveryError("connection refused")] * 3)
-    dispatcher = Dispatcher(store, {"console": notifier}, clock, max_attempts=3)
+    dispatcher = Dispatcher(StoreRunner(store), {"console": notifier}, clock, max_attempts=3)
     for _ in range(3):
         await dispatcher.dispatch()
         clock.now += timedelta(hours=2)
@@ -101,14 +110,14 @@ async def test_a_row_is_failed_with_its_reason_when_attempts_run_out(store):
 async def test_a_permanent_failure_is_failed_at_once(store):
     (row_id,) = _queue(store)
     notifier = Recorder(errors=[DeliveryError("Forbidden: bot was blocked", permanent=True)])
-    counts = await Dispatcher(store, {"console": notifier}, Clock(NOW)).dispatch()
+    counts = await Dispatcher(StoreRunner(store), {"console": notifier}, Clock(NOW)).dispatch()
     assert counts.failed == 1
     assert store.outbox_row(row_id).last_error == "Forbidden: bot was blocked"
 
 
 async def test_rows_of_a_channel_without_a_notifier_stay_pending(store):
     ids = _queue(store, 1, (Recipient("telegram", "-100"), Recipient("console", "stdout")))
-    counts = await Dispatcher(store, {"console": Recorder()}, Clock(NOW)).dispatch()
+    counts = await Dispatcher(StoreRunner(store), {"console": Recorder()}, Clock(NOW)).dispatch()
     assert counts.sent == 1
     assert store.pending_count("telegram") == 1
     assert store.outbox_row(ids[0]).state == "pending"
@@ -124,7 +133,9 @@ async def test_rows_queued_during_a_dispatch_are_sent_by_it(store):
             return await super().send(alert)
 
     notifier = Queueing()
-    assert (await Dispatcher(store, {"console": notifier}, Clock(NOW)).dispatch()).sent == 2
+    assert (
+        await Dispatcher(StoreRunner(store), {"console": notifier}, Clock(NOW)).dispatch()
+    ).sent == 2
 
 
 async def test_a_dispatch_while_one_runs_returns_at_once_and_the_running_one_looks_again(store):
@@ -138,7 +149,7 @@ async def test_a_dispatch_while_one_runs_returns_at_once_and_the_running_one_loo
             return await super().send(alert)
 
     notifier = Reentrant()
-    dispatcher = Dispatcher(store, {"console": notifier}, Clock(NOW))
+    dispatcher = Dispatcher(StoreRunner(store), {"console": notifier}, Clock(NOW))
     assert (await dispatcher.dispatch()).sent == 1
 
 
@@ -151,7 +162,7 @@ async def test_stop_finishes_the_current_row_and_takes_no_more(store):
             dispatcher.stop()
             return await super().send(alert)
 
-    dispatcher = Dispatcher(store, {"console": Stopping()}, Clock(NOW))
+    dispatcher = Dispatcher(StoreRunner(store), {"console": Stopping()}, Clock(NOW))
     assert (await dispatcher.dispatch()).sent == 1
     assert store.pending_count() == 2
 

@@ -16,10 +16,10 @@ from smtpserver import Inbox, smtp_server
 from sourcefixtures import news_items, rss
 from storefixtures import article
 
-from alertbot.assembly import open_app
+from alertbot.app import open_app
 from alertbot.cli import cli
 from alertbot.config import load_config
-from alertbot.store import Recipient, Store
+from alertbot.store import NewItem, Recipient, Store
 
 
 @pytest.fixture
@@ -58,9 +58,9 @@ async def test_email_alerts_go_out_through_the_outbox_one_per_story(tmp_path, si
         runtime = await open_app(config, lemmatizer)
         async with runtime.stack:
             assert set(runtime.notifiers) == {"console", "email"}
-            outcomes, sent = await runtime.app.run_once()
+            outcomes, sent = await runtime.scheduler.run_once()
             assert sent.failed == 0
-            await runtime.app.shutdown()
+            await runtime.scheduler.shutdown()
     mails = [m for m in messages(inbox) if m["To"] == "analyst@example.org"]
     assert outcomes[0].error is None and len(mails) == outcomes[0].counts.new_stories >= 1
     mail = mails[0]
@@ -74,8 +74,9 @@ def _store_with_a_story(path: Path, when: datetime) -> None:
     store = Store.open(path)
     url = "https://ahram.example/1"
     item = article(url, text="نص", fetched=when, published=when)
-    store.record_item(item, "h1", None, None, ["Naryshkin"], "",
-                      [Recipient("telegram", "5")], when)  # fmt: skip
+    store.record_item(
+        NewItem(item, "h1", None, None, ["Naryshkin"], "", [Recipient("telegram", "5")]), when
+    )
     store.close()
 
 
@@ -116,7 +117,7 @@ async def test_email_and_verify_subscribe_a_chat_to_its_recap(tmp_path, lemmatiz
         config = load_config(write_config(tmp_path, server.port, telegram))
         runtime = await open_app(config, lemmatizer)
         async with runtime.stack:
-            runtime.app.telegram.start()
+            runtime.scheduler.telegram.start()
             await api.until(lambda a: a.calls_to("deleteWebhook"), timeout=10)
             api.send_text(5, "/email reader@example.org")
             await api.until(lambda a: a.sent(5), timeout=10)
@@ -127,8 +128,8 @@ async def test_email_and_verify_subscribe_a_chat_to_its_recap(tmp_path, lemmatiz
             api.send_text(5, f"/verify {code}")
             await api.until(lambda a: len(a.sent(5)) == 2, timeout=10)
             assert "reader@example.org will get" in api.sent(5)[1].text
-            assert runtime.app.store.verified_chat_emails() == [(5, "reader@example.org")]
+            assert runtime.scheduler.store.verified_chat_emails() == [(5, "reader@example.org")]
             api.send_text(5, "/email off")
             await api.until(lambda a: len(a.sent(5)) == 3, timeout=10)
-            assert runtime.app.store.verified_chat_emails() == []
-            await runtime.app.shutdown()
+            assert runtime.scheduler.store.verified_chat_emails() == []
+            await runtime.scheduler.shutdown()

@@ -1,9 +1,11 @@
 """Source health: exponential backoff, capped; Retry-After honoured; success resets."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from alertbot.sources.health import MAX_BACKOFF, SourceHealth, after_failure, after_success
 from alertbot.sources.model import FetchError, FetchErrorKind
+from alertbot.status import describe_health
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 INTERVAL = timedelta(minutes=5)
@@ -48,6 +50,8 @@ def test_success_resets_failures_and_records_the_time():
     assert health.last_error is None
 
 
-def test_describe_names_the_error_kind_and_next_try():
-    text = fail(2).describe()
+def test_describe_names_the_error_kind_and_next_try_in_local_time():
+    text = describe_health(fail(2), ZoneInfo("Africa/Cairo"), zone=True)
     assert "timeout" in text and "×2" in text and "next try" in text
+    local = (fail(2).next_poll).astimezone(ZoneInfo("Africa/Cairo"))
+    assert f"{local:%Y-%m-%d %H:%M} (Africa/Cairo)" in text

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from alertbot.notify.alert import Alert
-from alertbot.notify.mail import alert_message, recap_message, rtl_text
-from alertbot.recap import Recap, RecapSection, RecapStory, day_bounds, recap_subject
-from alertbot.snippet import Snippet
+from alertbot.notify.mail import alert_message, rtl_text
+from alertbot.recap.build import Recap, RecapSection, RecapStory, day_bounds
+from alertbot.recap.render import recap_message, recap_subject
+from alertbot.watch.snippet import Snippet
 
 CAIRO = ZoneInfo("Africa/Cairo")  # UTC+2 in March 2025
 DAY = "2025-03-01"

@@ -29,7 +29,7 @@ def _article(title: str, text: str, url: str, source: str = "Ahram", **kw) -> Ar
 
 @pytest.fixture
 def pipeline(store, lemmatizer) -> Pipeline:
-    return Pipeline(store, lemmatizer, Watchlists(WATCHES, CONSOLE))
+    return Pipeline(lemmatizer, Watchlists(WATCHES, CONSOLE))
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def _rows(store) -> list[dict]:
 
 def test_an_article_matching_two_watches_gives_one_alert_naming_both(pipeline, store, seeds):
     title, text = seeds[1]  # the one that names El-Dabaa
-    counts = pipeline.process([_article(title, text, "https://a.example/1")], NOW)
+    counts = pipeline.process(store, [_article(title, text, "https://a.example/1")], NOW)
     assert (counts.matched, counts.new_stories, counts.queued) == (1, 1, 1)
     (row,) = _rows(store)
     assert row["channel"] == "console"
@@ -52,22 +52,24 @@ def test_an_article_matching_two_watches_gives_one_alert_naming_both(pipeline, s
 
 def test_the_two_seed_articles_months_apart_stay_two_stories(pipeline, store, seeds):
     (t1, x1), (t2, x2) = seeds
-    pipeline.process([_article(t1, x1, "https://a.example/1")], NOW)
+    pipeline.process(store, [_article(t1, x1, "https://a.example/1")], NOW)
     later = NOW + timedelta(days=120)
-    pipeline.process([_article(t2, x2, "https://b.example/2", "Sky", published=later)], later)
+    pipeline.process(
+        store, [_article(t2, x2, "https://b.example/2", "Sky", published=later)], later
+    )
     assert len({r["story_id"] for r in _rows(store)}) == 2
 
 
 def test_a_repeat_by_url_guid_or_content_is_not_new(pipeline, store, seeds):
     title, text = seeds[0]
     first = _article(title, text, "https://a.example/1", guid="https://a.example/?p=1")
-    pipeline.process([first], NOW)
+    pipeline.process(store, [first], NOW)
     edited = replace(first, text=text + "\nتحديث: أضيفت فقرة.")  # same URL, edited in place
     same_guid = replace(
         first, url="https://a.example/amp/1", canonical_url="https://a.example/amp/1"
     )
     same_text = _article(title, text, "https://mirror.example/x", source="Mirror")
-    counts = pipeline.process([edited, same_guid, same_text], NOW)
+    counts = pipeline.process(store, [edited, same_guid, same_text], NOW)
     assert counts.seen == 3 and counts.queued == 0
     assert len(_rows(store)) == 1
 
@@ -76,11 +78,11 @@ def test_a_near_duplicate_from_another_outlet_joins_the_story_without_a_second_a
     pipeline, store, seeds
 ):
     title, text = seeds[0]
-    pipeline.process([_article(title, text, "https://a.example/1")], NOW)
+    pipeline.process(store, [_article(title, text, "https://a.example/1")], NOW)
     paragraphs = text.split("\n")
     rewrite = "\n".join(paragraphs[:-1]) + "\nوأضاف المصدر أن الزيارة تستمر يومين."
     other = _article(title, rewrite, "https://other.example/9", source="Other")
-    counts = pipeline.process([other], NOW + timedelta(minutes=30))
+    counts = pipeline.process(store, [other], NOW + timedelta(minutes=30))
     assert (counts.joined, counts.queued) == (1, 0)
     (row,) = _rows(store)
     story = store.story(row["story_id"])
@@ -89,13 +91,13 @@ def test_a_near_duplicate_from_another_outlet_joins_the_story_without_a_second_a
 
 def test_the_story_index_is_rebuilt_from_the_store_after_a_restart(store, lemmatizer, seeds):
     title, text = seeds[0]
-    Pipeline(store, lemmatizer, Watchlists(WATCHES, CONSOLE)).process(
-        [_article(title, text, "https://a.example/1")], NOW
+    Pipeline(lemmatizer, Watchlists(WATCHES, CONSOLE)).process(
+        store, [_article(title, text, "https://a.example/1")], NOW
     )
-    restarted = Pipeline(store, lemmatizer, Watchlists(WATCHES, CONSOLE))
-    assert restarted.load_index(NOW) == 1
+    restarted = Pipeline(lemmatizer, Watchlists(WATCHES, CONSOLE))
+    assert restarted.load_index(store, NOW) == 1
     copy = _article(title, text + "\nسطر إضافي.", "https://other.example/9", source="Other")
-    assert restarted.process([copy], NOW).joined == 1
+    assert restarted.process(store, [copy], NOW).joined == 1
     assert len(_rows(store)) == 1
 
 
@@ -108,7 +110,7 @@ def test_chat_watches_alert_their_chat_and_config_watches_the_config_recipients(
         {42: [Watch("Dabaa plant", "الضبعة")], 7: [Watch("Mars", "المريخ")]},
     )
     title, text = seeds[1]  # the one that names El-Dabaa
-    Pipeline(store, lemmatizer, lists).process([_article(title, text, "https://a.example/1")], NOW)
+    Pipeline(lemmatizer, lists).process(store, [_article(title, text, "https://a.example/1")], NOW)
     rows = {(r["recipient"], r["watches"]) for r in _rows(store)}
     assert rows == {("-100", '["Naryshkin", "El-Dabaa"]'), ("42", '["Dabaa plant"]')}
 
@@ -120,7 +122,7 @@ def test_a_chat_that_is_also_an_alert_chat_gets_one_row_naming_all_its_watches(
         WATCHES, (Recipient("telegram", "42"),), {42: [Watch("Dabaa plant", "الضبعة")]}
     )
     title, text = seeds[1]  # the one that names El-Dabaa
-    Pipeline(store, lemmatizer, lists).process([_article(title, text, "https://a.example/1")], NOW)
+    Pipeline(lemmatizer, lists).process(store, [_article(title, text, "https://a.example/1")], NOW)
     (row,) = _rows(store)
     assert row["watches"] == '["Naryshkin", "El-Dabaa", "Dabaa plant"]'
 
@@ -128,13 +130,15 @@ def test_a_chat_that_is_also_an_alert_chat_gets_one_row_naming_all_its_watches(
 def test_old_news_is_recorded_but_not_alerted(pipeline, store, seeds):
     title, text = seeds[0]
     old = _article(title, text, "https://a.example/1", published=NOW - timedelta(days=30))
-    counts = pipeline.process([old], NOW)
+    counts = pipeline.process(store, [old], NOW)
     assert (counts.matched, counts.too_old, counts.queued) == (1, 1, 0)
     assert store.is_seen_entry("https://a.example/1", None, "Ahram")
 
 
 def test_an_article_matching_nothing_is_only_marked_seen(pipeline, store):
-    counts = pipeline.process([_article("عنوان", "نص عن الطقس.", "https://a.example/1")], NOW)
+    counts = pipeline.process(
+        store, [_article("عنوان", "نص عن الطقس.", "https://a.example/1")], NOW
+    )
     assert (counts.matched, counts.new_stories, counts.queued) == (0, 0, 0)
     assert store.is_seen_entry("https://a.example/1", None, "Ahram")
 
@@ -142,4 +146,4 @@ def test_an_article_matching_nothing_is_only_marked_seen(pipeline, store):
 def test_a_date_in_the_future_counts_as_now(pipeline, store, seeds):
     title, text = seeds[0]
     future = _article(title, text, "https://a.example/1", published=NOW + timedelta(days=400))
-    assert pipeline.process([future], NOW).queued == 1
+    assert pipeline.process(store, [future], NOW).queued == 1

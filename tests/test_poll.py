@@ -178,9 +178,14 @@ async def test_seen_entries_are_not_fetched_again(server, poller):
     items = site(server)
     server.route("/rss", fx.rss(items))
     seen = {items[0].url, items[1].url}
-    result = await poller.poll(
-        source(server, "/rss"), Validators(), NOW, seen=lambda e: e.url in seen
-    )
+    asked = []
+
+    async def known(entries):
+        asked.append(len(entries))
+        return [e.url in seen for e in entries]
+
+    result = await poller.poll(source(server, "/rss"), Validators(), NOW, seen=known)
+    assert asked == [len(items)]  # one question about the whole listing
     assert len(result.articles) == len(items) - 2 and result.entries == len(items)
     assert article_requests(server, items[:2]) == 0
 

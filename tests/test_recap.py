@@ -10,20 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from storefixtures import article as stored_article
 
-from alertbot.bot.format import FSI, PDI, TELEGRAM_LIMIT, visible_length
-from alertbot.recap import (
-    Recap,
-    RecapSection,
-    RecapStory,
-    build_recap,
-    day_bounds,
-    recap_subject,
-    recap_telegram_html,
-    recap_text,
-)
-from alertbot.snippet import Snippet
+from alertbot.notify.layout import FSI, PDI
+from alertbot.notify.telegram_html import TELEGRAM_LIMIT, visible_length
+from alertbot.recap.build import Recap, RecapSection, RecapStory, build_recap, day_bounds
+from alertbot.recap.render import recap_subject, recap_telegram_html, recap_text
 from alertbot.sources.model import Article
-from alertbot.store import Recipient
+from alertbot.store import NewItem, Recipient
+from alertbot.watch.snippet import Snippet
 
 CAIRO = ZoneInfo("Africa/Cairo")  # UTC+2 in March 2025
 DAY = "2025-03-01"
@@ -53,13 +46,15 @@ def article(url: str, source: str, title: str, published: datetime | None = None
 
 def record(store, url, source, title, watches, recipients, now, *, story_id=None, snippet=""):
     return store.record_item(
-        article(url, source, title),
-        content_hash=url,
-        fingerprint=None,
-        story_id=story_id,
-        watches=watches,
-        snippet=snippet,
-        recipients=recipients,
+        NewItem(
+            article(url, source, title),
+            content_hash=url,
+            fingerprint=None,
+            story_id=story_id,
+            watches=watches,
+            snippet=snippet,
+            recipients=recipients,
+        ),
         now=now,
     )
 

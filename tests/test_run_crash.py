@@ -22,11 +22,12 @@ import pytest
 from httpserver import LocalServer
 from sourcefixtures import news_items, rss
 
+from alertbot import camel_data
 from alertbot.config import load_config
 from alertbot.errors import CamelDataError
 from alertbot.sources.poll import MAX_ENTRIES_PER_POLL
-from alertbot.stories import THRESHOLD, fingerprint, similarity
-from alertbot.text import camel_data
+from alertbot.stories.fingerprint import fingerprint, similarity
+from alertbot.stories.index import THRESHOLD
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher
 

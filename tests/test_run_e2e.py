@@ -18,11 +18,11 @@ import pytest
 from httpserver import LocalServer
 from sourcefixtures import NewsItem, article_page, news_items, rss
 
+from alertbot import camel_data
 from alertbot.config import load_config
 from alertbot.errors import CamelDataError
 from alertbot.store import Store
-from alertbot.stories import fingerprint, similarity
-from alertbot.text import camel_data
+from alertbot.stories.fingerprint import fingerprint, similarity
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher
 

@@ -16,8 +16,8 @@ import pytest
 from httpserver import LocalServer
 from sourcefixtures import NewsItem, article_page, news_items, rss
 
-import alertbot.app
-from alertbot.assembly import open_app
+import alertbot.scheduler
+from alertbot.app import open_app
 from alertbot.config import Config, SourceConfig, load_config
 from alertbot.notify import ConsoleNotifier
 from alertbot.notify.alert import Alert
@@ -89,10 +89,10 @@ async def test_hung_source_does_not_delay_other_sources_alerts(
         recorder = RecordingConsole(out)
         runtime = await open_app(config, lemmatizer, notifiers={"console": recorder})
         async with runtime.stack:
-            app = runtime.app
+            app = runtime.scheduler
 
             async def timed(source: SourceConfig) -> float:
-                await app.poll_and_dispatch(source)
+                await app.poll_and_dispatch(app.sources[source.name.casefold()])
                 return time.monotonic()
 
             started = time.monotonic()
@@ -122,7 +122,7 @@ async def test_poll_past_its_deadline_is_abandoned_as_timeout(
 ) -> None:
     """Pins `poll_deadline`: a poll whose article pages hang is abandoned at the deadline
     and recorded as a TIMEOUT failure of its source, while another source still alerts."""
-    monkeypatch.setattr(alertbot.app, "poll_deadline", lambda config: 0.5)
+    monkeypatch.setattr(alertbot.scheduler, "poll_deadline", lambda config: 0.5)
     with LocalServer() as server:
         items = serve_good(server)
         slow_base = server.url("/slow")
@@ -142,14 +142,16 @@ async def test_poll_past_its_deadline_is_abandoned_as_timeout(
         out = io.StringIO()
         runtime = await open_app(config, lemmatizer, stdout=out)
         async with runtime.stack:
-            app = runtime.app
+            app = runtime.scheduler
             started = time.monotonic()
 
             async def timed_slow() -> float:
-                await app.poll_and_dispatch(slow)
+                await app.poll_and_dispatch(app.sources[slow.name.casefold()])
                 return time.monotonic() - started
 
-            elapsed, _ = await asyncio.gather(timed_slow(), app.poll_and_dispatch(good))
+            elapsed, _ = await asyncio.gather(
+                timed_slow(), app.poll_and_dispatch(app.sources[good.name.casefold()])
+            )
             await app.shutdown()
             health, _ = app.store.source_state("Slow pages")
             assert not app.store.is_seen_entry(slow_items[0].url, None, "Slow pages")

@@ -19,8 +19,8 @@ import pytest
 from httpserver import LocalServer
 from sourcefixtures import news_items, rss
 
+from alertbot import camel_data
 from alertbot.errors import CamelDataError
-from alertbot.text import camel_data
 
 START_TIMEOUT = 90.0  # morphology load, first poll and first alert
 STOP_TIMEOUT = 10.0

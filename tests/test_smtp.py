@@ -19,8 +19,8 @@ from storefixtures import article
 from alertbot.config import EmailConfig
 from alertbot.notify import Alert, Dispatcher, retry_delay
 from alertbot.notify.smtp import EmailNotifier, SmtpError, connect, quit_quietly, send_message
-from alertbot.snippet import Snippet
-from alertbot.store import Recipient
+from alertbot.store import NewItem, Recipient, StoreRunner
+from alertbot.watch.snippet import Snippet
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 TIMEOUT = 5.0
@@ -306,9 +306,17 @@ async def test_a_failing_report_is_logged_and_the_delivery_error_still_raised(ca
 def queue_email(store) -> int:
     snippet = Snippet("استقبل السيسي ناريشكين اليوم", ()).to_json()
     outcome = store.record_item(
-        article("https://ahram.example/1"), "hash-1", None, None, ["Naryshkin"], snippet,
-        [Recipient("email", DESK)], NOW,
-    )  # fmt: skip
+        NewItem(
+            article("https://ahram.example/1"),
+            "hash-1",
+            None,
+            None,
+            ["Naryshkin"],
+            snippet,
+            [Recipient("email", DESK)],
+        ),
+        NOW,
+    )
     [row_id] = outcome.outbox_ids
     return row_id
 
@@ -317,7 +325,7 @@ async def test_a_4xx_leaves_the_row_pending_for_a_later_attempt(store):
     row_id = queue_email(store)
     with smtp_server(Inbox(rcpt_reply="451 4.3.0 Try again later")) as server:
         notifier = EmailNotifier(email_config(server.port), render, timeout=TIMEOUT)
-        counts = await Dispatcher(store, {"email": notifier}, lambda: NOW).dispatch()
+        counts = await Dispatcher(StoreRunner(store), {"email": notifier}, lambda: NOW).dispatch()
     assert counts.retried == 1
     row = store.outbox_row(row_id)
     assert (row.state, row.attempts) == ("pending", 1)
@@ -335,7 +343,7 @@ async def test_a_5xx_fails_the_row_with_the_reply(store):
     with smtp_server(Inbox(rcpt_reply="550 5.1.1 User unknown")) as server:
         config = email_config(server.port)
         notifier = EmailNotifier(config, render, timeout=TIMEOUT, on_failure=tell_admins)
-        counts = await Dispatcher(store, {"email": notifier}, lambda: NOW).dispatch()
+        counts = await Dispatcher(StoreRunner(store), {"email": notifier}, lambda: NOW).dispatch()
     assert counts.failed == 1
     row = store.outbox_row(row_id)
     assert row.state == "failed"
@@ -348,7 +356,7 @@ async def test_a_sent_row_keeps_the_message_id(store):
     inbox = Inbox()
     with smtp_server(inbox) as server:
         notifier = EmailNotifier(email_config(server.port), render, timeout=TIMEOUT)
-        counts = await Dispatcher(store, {"email": notifier}, lambda: NOW).dispatch()
+        counts = await Dispatcher(StoreRunner(store), {"email": notifier}, lambda: NOW).dispatch()
     assert counts.sent == 1
     row = store.outbox_row(row_id)
     assert row.state == "sent"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from alertbot.snippet import ELLIPSIS, MAX_CHARS, Snippet, snippet_for
 from alertbot.watch.match import Span, WatchMatch
+from alertbot.watch.snippet import ELLIPSIS, MAX_CHARS, Snippet, snippet_for
 
 
 def _match(field: str, text: str, word: str, watch: str = "W") -> WatchMatch:

@@ -13,7 +13,7 @@ from alertbot.config import Config, PollingConfig, SourceConfig
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Validators
 from alertbot.status import render_status
-from alertbot.store import Recipient, Store
+from alertbot.store import NewItem, RecapDelivery, Recipient, Store
 from alertbot.watch.match import Watch
 
 CAIRO = ZoneInfo("Africa/Cairo")  # UTC+2 in March
@@ -69,11 +69,13 @@ def test_everything_an_operator_looks_for(store: Store, tmp_path):
     store.add_watch(42, "Gaza", "غزة", NOW)
     desk, mail = Recipient("telegram", "-100123"), Recipient("email", "desk@example.org")
     outcome = store.record_item(
-        article(), "hash-1", None, None, ["Naryshkin"], "يستقبل ناريشكين", [desk, mail], NOW
+        NewItem(article(), "hash-1", None, None, ["Naryshkin"], "يستقبل ناريشكين", [desk, mail]),
+        NOW,
     )
     failed_id, _ = outcome.outbox_ids
     assert store.mark_failed(failed_id, "HTTP 400: chat not found", NOW + timedelta(minutes=3))
-    store.record_recap("2025-02-28", datetime(2025, 3, 1, 6, 0, tzinfo=UTC), ["desk@example.org"])
+    recap_at = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
+    store.record_recap("2025-02-28", recap_at, [RecapDelivery("desk@example.org")])
 
     out = lines(render_status(config(tmp_path / "alertbot.db"), store, NOW))
 

@@ -11,7 +11,7 @@ import storefixtures
 from storefixtures import NOW
 
 from alertbot.sources.model import Article
-from alertbot.store import Recipient, Store
+from alertbot.store import NewItem, Recipient, Store
 from alertbot.store import items as items_module
 
 # Published an hour before it is recorded.
@@ -29,9 +29,17 @@ def counts(store: Store) -> dict[str, int]:
 
 def record(store: Store, a: Article, content_hash: str, story_id=None, recipients=(DESK,)):
     return store.record_item(
-        a, content_hash, b"\x01" * 16, story_id, ["Naryshkin"], "يستقبل ناريشكين",
-        list(recipients), NOW,
-    )  # fmt: skip
+        NewItem(
+            a,
+            content_hash,
+            b"\x01" * 16,
+            story_id,
+            ["Naryshkin"],
+            "يستقبل ناريشكين",
+            list(recipients),
+        ),
+        NOW,
+    )
 
 
 def test_seen_by_url_guid_or_content_hash_from_any_source(store):
@@ -77,13 +85,15 @@ def test_a_new_item_creates_a_story_and_one_row_per_recipient(store):
 def test_a_second_outlet_joins_the_story_without_a_second_alert(store):
     first = record(store, article(), "h1")
     second = store.record_item(
-        article("https://masrawy.example/9", source="Masrawy"),
-        "h2",
-        b"\x02" * 16,
-        first.story_id,
-        ["Naryshkin", "Gaza ceasefire"],
-        "وقف إطلاق النار",
-        [DESK, MAIL],
+        NewItem(
+            article("https://masrawy.example/9", source="Masrawy"),
+            "h2",
+            b"\x02" * 16,
+            first.story_id,
+            ["Naryshkin", "Gaza ceasefire"],
+            "وقف إطلاق النار",
+            [DESK, MAIL],
+        ),
         NOW + timedelta(minutes=5),
     )
     assert second.story_id == first.story_id and not second.new_story
@@ -99,7 +109,7 @@ def test_a_second_outlet_joins_the_story_without_a_second_alert(store):
 
 def test_one_alert_names_every_watch_matched(store):
     outcome = store.record_item(
-        article(), "h1", None, None, ["Naryshkin", "Dabaa"], "s", [DESK], NOW
+        NewItem(article(), "h1", None, None, ["Naryshkin", "Dabaa"], "s", [DESK]), NOW
     )
     row = store.outbox_row(outcome.outbox_ids[0])
     assert row.watches == ("Naryshkin", "Dabaa")
@@ -109,13 +119,13 @@ def test_one_alert_names_every_watch_matched(store):
 def test_a_recipient_gets_only_the_watches_it_follows(store):
     chat = Recipient("telegram", "42", watches=("Dabaa",))
     outcome = store.record_item(
-        article(), "h1", None, None, ["Naryshkin", "Dabaa"], "s", [chat], NOW
+        NewItem(article(), "h1", None, None, ["Naryshkin", "Dabaa"], "s", [chat]), NOW
     )
     assert store.outbox_row(outcome.outbox_ids[0]).watches == ("Dabaa",)
 
 
 def test_an_item_with_no_match_is_only_marked_seen(store):
-    outcome = store.record_item(article(), "h1", b"\x00", None, [], "", [DESK], NOW)
+    outcome = store.record_item(NewItem(article(), "h1", b"\x00", None, [], "", [DESK]), NOW)
     assert outcome.story_id is None and not outcome.outbox_ids
     assert counts(store) == {"seen_items": 1, "stories": 0, "story_sources": 0, "outbox": 0}
 
@@ -154,7 +164,7 @@ def test_a_crash_leaves_nothing_on_disk_for_another_connection(tmp_path, monkeyp
 
 def test_recent_story_fingerprints_rebuild_the_index(store):
     first = record(store, article(), "h1")
-    store.record_item(article("https://x.example/2"), "h2", None, None, [], "", [], NOW)
+    store.record_item(NewItem(article("https://x.example/2"), "h2", None, None, [], "", []), NOW)
     found = store.recent_story_fingerprints(NOW - timedelta(days=1))
     assert found == [(first.story_id, b"\x01" * 16, NOW - timedelta(hours=1))]
     assert store.recent_story_fingerprints(NOW + timedelta(seconds=1)) == []

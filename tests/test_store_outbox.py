@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from storefixtures import NOW, article, read_in_another_process
 
-from alertbot.store import Recipient, Store
+from alertbot.store import NewItem, Recipient, Store
 
 DESK = Recipient("telegram", "-1001234567890")
 MAIL = Recipient("email", "desk@example.org")
@@ -15,7 +15,8 @@ MAIL = Recipient("email", "desk@example.org")
 
 def queue(store: Store, url: str = "https://ahram.example/1", recipients=(DESK,)) -> list[int]:
     outcome = store.record_item(
-        article(url), url, None, None, ["Naryshkin"], "يستقبل ناريشكين", list(recipients), NOW
+        NewItem(article(url), url, None, None, ["Naryshkin"], "يستقبل ناريشكين", list(recipients)),
+        NOW,
     )
     return list(outcome.outbox_ids)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import storefixtures
 
-from alertbot.store import PruneCounts, Recipient, Store
+from alertbot.store import NewItem, PruneCounts, Recipient, Store
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -20,13 +20,15 @@ DESK = Recipient("telegram", "-100")
 
 
 def record(store: Store, url: str, now: datetime, watches=("W",), story_id=None):
-    return store.record_item(article(url), url, b"fp", story_id, list(watches), "s", [DESK], now)
+    return store.record_item(
+        NewItem(article(url), url, b"fp", story_id, list(watches), "s", [DESK]), now
+    )
 
 
 def test_old_delivered_items_and_their_story_are_pruned(store):
     outcome = record(store, "https://a.example/1", T0)
     store.mark_sent(outcome.outbox_ids[0], T0)
-    store.record_item(article("https://a.example/2"), "h2", None, None, [], "", [], T0)
+    store.record_item(NewItem(article("https://a.example/2"), "h2", None, None, [], "", []), T0)
 
     counts = store.prune(T0 + RETENTION + timedelta(seconds=1), RETENTION)
     assert counts == PruneCounts(seen_items=2, outbox=1, stories=1, delivery_log=1)
@@ -60,13 +62,15 @@ def test_a_pending_row_keeps_the_whole_story(store):
     store.mark_sent(first.outbox_ids[0], T0)
     # A later outlet brings a new recipient, still pending after the first item aged out.
     joined = store.record_item(
-        article("https://b.example/1"),
-        "hb",
-        None,
-        first.story_id,
-        ["W"],
-        "s",
-        [Recipient("email", "desk@example.org")],
+        NewItem(
+            article("https://b.example/1"),
+            "hb",
+            None,
+            first.story_id,
+            ["W"],
+            "s",
+            [Recipient("email", "desk@example.org")],
+        ),
         T0 + timedelta(days=1),
     )
     assert joined.outbox_ids

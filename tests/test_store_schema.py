@@ -11,7 +11,7 @@ from storefixtures import read_in_another_process
 
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Validators
-from alertbot.store import SCHEMA_VERSION, Store, StoreError
+from alertbot.store import SCHEMA_VERSION, RecapDelivery, Store, StoreError
 from alertbot.store.schema import known_migrations, migrations
 from alertbot.watch.match import Watch
 
@@ -128,9 +128,20 @@ def test_watches_per_chat_and_from_config(tmp_path):
 def test_recaps(tmp_path):
     store = Store.open(tmp_path / "alertbot.db")
     assert not store.recap_sent("2025-03-01")
-    store.record_recap("2025-03-01", NOW, ["desk@example.org"])
+    deliveries = [RecapDelivery("desk@example.org"), RecapDelivery("x@example.org", "550 no")]
+    store.record_recap("2025-03-01", NOW, deliveries)
     assert store.recap_sent("2025-03-01")
     assert store.last_recap() == ("2025-03-01", NOW)
+    assert store.recap_deliveries("2025-03-01") == deliveries
+    assert [d.sent for d in deliveries] == [True, False]
+
+
+def test_recap_deliveries_written_by_schema_3_as_strings_are_read():
+    assert RecapDelivery.from_stored("desk@example.org") == RecapDelivery("desk@example.org")
+    assert RecapDelivery.from_stored("failed a@b.org: 550 unknown") == RecapDelivery(
+        "a@b.org", "550 unknown"
+    )
+    assert RecapDelivery.from_stored("failed: 554 refused") == RecapDelivery("", "554 refused")
 
 
 def test_naive_times_are_refused(tmp_path):

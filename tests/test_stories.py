@@ -12,14 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from alertbot.stories import (
-    THRESHOLD,
-    Fingerprint,
-    StoryIndex,
-    content_hash,
-    fingerprint,
-    similarity,
-)
+from alertbot.stories.fingerprint import Fingerprint, content_hash, fingerprint, similarity
+from alertbot.stories.index import THRESHOLD, StoryIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -151,7 +145,7 @@ PINNED_HASH = "df24990c93808cca"
 
 def test_fingerprint_is_stable_across_processes() -> None:
     code = (
-        "from alertbot.stories import fingerprint;"
+        "from alertbot.stories.fingerprint import fingerprint;"
         f"print(fingerprint({PINNED_TITLE!r}, {PINNED_TEXT!r}).to_bytes().hex())"
     )
     out = subprocess.run(

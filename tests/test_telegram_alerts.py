@@ -16,14 +16,14 @@ from storefixtures import article
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from alertbot.assembly import describe_start, open_app
-from alertbot.bot.notifier import HELD, TIMED_OUT, TelegramNotifier
-from alertbot.bot.pacing import Pacer
+from alertbot.app import describe_start, open_app
 from alertbot.config import TelegramConfig, load_config
 from alertbot.notify import Dispatcher
-from alertbot.snippet import Snippet
+from alertbot.notify.pacing import Pacer
+from alertbot.notify.telegram import HELD, TIMED_OUT, TelegramNotifier
 from alertbot.sources.model import Article
-from alertbot.store import Recipient, Store
+from alertbot.store import NewItem, Recipient, Store, StoreRunner
+from alertbot.watch.snippet import Snippet
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CAIRO = ZoneInfo("Africa/Cairo")
@@ -72,18 +72,19 @@ def _queue(store: Store, n: int, chats: list[int], **kw) -> list[int]:
     snippet = Snippet(QUOTE, ((start, start + len("ناريشكين")),)).to_json()
     recipients = [Recipient("telegram", str(c)) for c in chats]
     outcome = store.record_item(
-        _article(n, **kw), f"h{n}-{kw}", None, None, ["Naryshkin"], snippet, recipients, NOW
+        NewItem(_article(n, **kw), f"h{n}-{kw}", None, None, ["Naryshkin"], snippet, recipients),
+        NOW,
     )
     return list(outcome.outbox_ids)
 
 
 def _dispatcher(store: Store, bot: Bot, clock: Clock, pacer: Pacer | None = None, **config):
+    db = StoreRunner(store)
     notifier = TelegramNotifier(
-        bot, store, TelegramConfig(token=TOKEN, **config), CAIRO, clock,
+        bot, db, TelegramConfig(token=TOKEN, **config), CAIRO, clock,
         pacer=pacer or _fast_pacer(),
     )  # fmt: skip
-    dispatcher = Dispatcher(store, {"telegram": notifier}, clock)
-    notifier.set_alert_builder(dispatcher.alert_for)
+    dispatcher = Dispatcher(db, {"telegram": notifier}, clock)
     return dispatcher, notifier
 
 
@@ -203,8 +204,18 @@ async def test_a_story_that_gains_outlets_edits_the_sent_message(store, bot, api
     await dispatcher.dispatch()
     story_id = store.outbox_row(1).story_id
     for n, outlet in enumerate(["Sky", "RT", "BBC", "DW"], start=2):
-        store.record_item(_article(n, source=outlet), f"x{n}", None, story_id,
-                          ["Naryshkin"], "", [Recipient("telegram", "5")], NOW)  # fmt: skip
+        store.record_item(
+            NewItem(
+                _article(n, source=outlet),
+                f"x{n}",
+                None,
+                story_id,
+                ["Naryshkin"],
+                "",
+                [Recipient("telegram", "5")],
+            ),
+            NOW,
+        )
     assert await notifier.story_grew(story_id) == 1
     (edit,) = api.edits(5)
     assert "also: " in edit.text and "(+1)" in edit.text
@@ -219,7 +230,9 @@ async def test_a_muted_story_is_not_edited(store, bot, api):
     await dispatcher.dispatch()
     store.mute_row(1)
     story_id = store.outbox_row(1).story_id
-    store.record_item(_article(2, source="Sky"), "x2", None, story_id, ["Naryshkin"], "", [], NOW)
+    store.record_item(
+        NewItem(_article(2, source="Sky"), "x2", None, story_id, ["Naryshkin"], "", []), NOW
+    )
     assert await notifier.story_grew(story_id) == 0
     assert api.edits() == []
 
@@ -287,8 +300,8 @@ async def test_alertbot_with_a_token_delivers_the_config_watches_to_the_alert_ch
         runtime = await open_app(config, lemmatizer)
         async with runtime.stack:
             assert "notifiers: telegram (2 alert chats)" in describe_start(config, runtime)
-            outcomes, sent = await runtime.app.run_once()
-            await runtime.app.shutdown()
+            outcomes, sent = await runtime.scheduler.run_once()
+            await runtime.scheduler.shutdown()
     assert outcomes[0].error is None
     assert sent.sent >= 2
     assert len(api.sent(-1001)) == len(api.sent(5)) >= 1

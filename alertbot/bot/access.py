@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from alertbot.config import TelegramConfig
-from alertbot.store import Store
+from alertbot.store import StoreRunner
 
 
 class Level(Enum):
@@ -33,20 +33,20 @@ class Gate:
     """Decides access from the config, the store's allowed chats, and group admins."""
 
     config: TelegramConfig
-    store: Store
+    db: StoreRunner
     refused_at: dict[int, float] = field(default_factory=dict)
 
     def is_admin(self, user_id: int | None) -> bool:
         """True for a bot admin."""
         return user_id is not None and user_id in self.config.admins
 
-    def chat_allowed(self, chat_id: int, user_id: int | None) -> bool:
+    async def chat_allowed(self, chat_id: int, user_id: int | None) -> bool:
         """True when the chat may use the bot."""
         if chat_id in self.config.allowed_chats or chat_id in self.config.alert_chats:
             return True
         if chat_id > 0 and self.is_admin(user_id) and chat_id == user_id:
             return True
-        chat = self.store.chat(chat_id)
+        chat = await self.db.run(self.db.store.chat, chat_id)
         return chat is not None and chat.allowed
 
     async def permits(
@@ -60,7 +60,7 @@ class Gate:
         """True when `user_id` in `chat_id` may run a command of `level`."""
         if self.is_admin(user_id):
             return True
-        if level is Level.ADMIN or not self.chat_allowed(chat_id, user_id):
+        if level is Level.ADMIN or not await self.chat_allowed(chat_id, user_id):
             return False
         if level is Level.MANAGE and chat_type != "private":
             return user_id is not None and user_id in await group_admins()

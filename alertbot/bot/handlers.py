@@ -11,14 +11,13 @@ in one line.
 
 from __future__ import annotations
 
-import html
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from functools import partial, wraps
-from typing import Any
+from functools import wraps
+from typing import TYPE_CHECKING, Any
 
 from telegram import (
     BotCommand,
@@ -43,13 +42,19 @@ from alertbot.bot.access import Gate, Level
 from alertbot.bot.service import UsageError, WatchService, parse_duration_arg
 from alertbot.bot.subscriptions import EmailSubscriptions
 from alertbot.config import SOURCE_TYPES, Config, SourceConfig
-from alertbot.errors import QuerySyntaxError
+from alertbot.errors import QuerySyntaxError, SourceExistsError
 from alertbot.notify.base import DeliveryError
-from alertbot.recap import build_recap, recap_telegram_html
+from alertbot.notify.layout import esc, linkable, local_time
+from alertbot.recap.build import build_recap
+from alertbot.recap.render import recap_telegram_html
 from alertbot.sources.safety import check_url
 from alertbot.sources.urls import site_host
-from alertbot.status import render_status
-from alertbot.store import Store
+from alertbot.status import describe_health, render_status
+
+if TYPE_CHECKING:
+    from alertbot.scheduler import PollOutcome
+from alertbot.sources.health import SourceHealth
+from alertbot.store import Store, StoreRunner
 
 log = logging.getLogger(__name__)
 
@@ -103,17 +108,27 @@ BY_NAME = {c.name: c for c in COMMANDS}
 
 @dataclass
 class BotServices:
-    """What the handlers work with (kept in `application.bot_data`)."""
+    """What the handlers work with (kept in `application.bot_data`).
+
+    Every store call goes through `db`: `db.run` for writes and short reads, `db.read` for
+    long reads (a backtest, a recap, the status), so a command never touches SQLite on the
+    event loop and never waits behind a poll's matching.
+    """
 
     config: Config
-    store: Store
+    db: StoreRunner
     gate: Gate
     watches: WatchService
-    run: Callable[..., Awaitable[Any]]  # runs a blocking function on the worker thread
+    watches_changed: Callable[[], Awaitable[None]]  # recompile the pipeline's watches
     clock: Callable[[], datetime]
-    add_source: Callable[[SourceConfig, int | None], Awaitable[Any]] | None = None
+    add_source: Callable[[SourceConfig, int | None], Awaitable[PollOutcome]] | None = None
     remove_source: Callable[[str], Awaitable[SourceConfig | None]] | None = None
     emails: EmailSubscriptions | None = None  # None: no [email] section
+
+    @property
+    def store(self) -> Store:
+        """The store, whose methods `db.run` calls."""
+        return self.db.store
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
@@ -122,8 +137,8 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
 
 
 def e(text: object) -> str:
-    """Escape outside text for Telegram HTML."""
-    return html.escape(str(text), quote=True)
+    """Escape outside text (or an exception, a number) for Telegram HTML."""
+    return esc(str(text))
 
 
 def argument_text(update: Update) -> str:
@@ -177,9 +192,9 @@ async def admitted(
 
     if await s.gate.permits(level, chat.id, chat.type, user_id, group_admins):
         title = chat.title or chat.full_name or chat.username
-        await s.run(s.store.upsert_chat, chat.id, chat.type, title, s.clock())
+        await s.db.run(s.store.upsert_chat, chat.id, chat.type, title, s.clock())
         return True
-    if s.gate.is_admin(user_id) or s.gate.chat_allowed(chat.id, user_id):
+    if s.gate.is_admin(user_id) or await s.gate.chat_allowed(chat.id, user_id):
         if level is Level.ADMIN:
             await reply(update, "That command is for the bot's admins.")
         else:
@@ -228,7 +243,9 @@ async def help_(update: Update, context: Any, s: BotServices, args: str) -> None
 async def watch(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Add a watch: how it was understood, and what it would have matched this week."""
     chat_id = update.effective_chat.id
-    added = await s.run(s.watches.add, chat_id, args)
+    trial = await s.db.read(s.watches.trial, chat_id, args)  # the backtest: off the write path
+    added = await s.db.run(s.watches.keep, s.store, chat_id, trial)
+    await s.watches_changed()
     verb = "Watching" if added.new else "Updated"
     lines = [f"✅ {verb} <b>{e(added.watch.name)}</b>: <code>{e(added.watch.query)}</code>"]
     if added.understood:
@@ -243,14 +260,14 @@ async def watch(update: Update, context: Any, s: BotServices, args: str) -> None
         " stored articles" + (":" if bt.examples else ".")
     )
     for ex in bt.examples:
-        when = ex.at.astimezone(s.config.timezone)
-        lines.append(f"• {link(ex.title, ex.url)} — {e(ex.source)}, {when:%Y-%m-%d}")
+        when = local_time(ex.at, s.config.timezone, zone=True)
+        lines.append(f"• {link(ex.title, ex.url)} — {e(ex.source)}, {e(when)}")
     await reply(update, "\n".join(lines))
 
 
 def link(title: str, url: str) -> str:
     """A title linked to its URL (http and https only)."""
-    if url.startswith(("http://", "https://")):
+    if linkable(url):
         return f'<a href="{e(url)}">{e(title)}</a>'
     return e(title)
 
@@ -258,7 +275,8 @@ def link(title: str, url: str) -> str:
 @command("unwatch")
 async def unwatch(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Remove one of the chat's watches."""
-    if await s.run(s.watches.remove, update.effective_chat.id, args):
+    if await s.db.run(s.watches.remove, s.store, update.effective_chat.id, args):
+        await s.watches_changed()
         await reply(update, f"Stopped watching <b>{e(args)}</b>.")
     else:
         await reply(update, f"This chat has no watch named <b>{e(args)}</b>. /list shows them.")
@@ -268,7 +286,7 @@ async def unwatch(update: Update, context: Any, s: BotServices, args: str) -> No
 async def list_(update: Update, context: Any, s: BotServices, args: str) -> None:
     """The chat's watches, and the config's when the chat receives them."""
     chat_id = update.effective_chat.id
-    own = await s.run(s.watches.watches, chat_id)
+    own = await s.db.run(s.store.chat_watches, chat_id)
     lines = []
     if s.config.telegram and chat_id in s.config.telegram.alert_chats:
         lines += [f"• <b>{e(w.name)}</b> (config): <code>{e(w.query)}</code>"
@@ -285,7 +303,7 @@ async def test(update: Update, context: Any, s: BotServices, args: str) -> None:
     config = (
         s.config.watches if s.config.telegram and chat_id in s.config.telegram.alert_chats else ()
     )
-    hits = await s.run(s.watches.test, chat_id, args, config)
+    hits = await s.db.read(s.watches.test, chat_id, args, config)
     if not hits:
         await reply(update, "None of this chat's watches matches that text.")
         return
@@ -299,30 +317,30 @@ async def test(update: Update, context: Any, s: BotServices, args: str) -> None:
 async def mute(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Quiet hours: matches meanwhile go to the recap."""
     until = s.clock() + parse_duration_arg(args)
-    await s.run(s.store.set_muted_until, update.effective_chat.id, until)
-    local = until.astimezone(s.config.timezone)
-    await reply(update, f"🔕 Muted until {local:%Y-%m-%d %H:%M}. Matches meanwhile go to"
+    await s.db.run(s.store.set_muted_until, update.effective_chat.id, until)
+    local = local_time(until, s.config.timezone, zone=True)
+    await reply(update, f"🔕 Muted until {e(local)}. Matches meanwhile go to"
                         " the recap (/recap). /unmute ends it.")  # fmt: skip
 
 
 @command("unmute")
 async def unmute(update: Update, context: Any, s: BotServices, args: str) -> None:
     """End quiet hours."""
-    await s.run(s.store.set_muted_until, update.effective_chat.id, None)
+    await s.db.run(s.store.set_muted_until, update.effective_chat.id, None)
     await reply(update, "🔔 Alerts are on again.")
 
 
 @command("pause")
 async def pause(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Stop alerts until /resume (matches go to the recap)."""
-    await s.run(s.store.set_chat_flag, update.effective_chat.id, "paused", True, s.clock())
+    await s.db.run(s.store.set_chat_flag, update.effective_chat.id, "paused", True, s.clock())
     await reply(update, "⏸ Alerts paused; matches go to the recap. /resume restarts them.")
 
 
 @command("resume")
 async def resume(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Restart alerts after /pause."""
-    await s.run(s.store.set_chat_flag, update.effective_chat.id, "paused", False, s.clock())
+    await s.db.run(s.store.set_chat_flag, update.effective_chat.id, "paused", False, s.clock())
     await reply(update, "▶️ Alerts resumed.")
 
 
@@ -333,9 +351,7 @@ async def recap(update: Update, context: Any, s: BotServices, args: str) -> None
     local = now.astimezone(s.config.timezone)
     start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
     chat = ("telegram", str(update.effective_chat.id))
-    built = await s.run(
-        partial(build_recap, recipient=chat), s.store, start_of_day, now, s.config.timezone
-    )
+    built = await s.db.read(build_recap, start_of_day, now, s.config.timezone, recipient=chat)
     await reply(update, recap_telegram_html(built))
 
 
@@ -343,10 +359,10 @@ async def recap(update: Update, context: Any, s: BotServices, args: str) -> None
 async def sources(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Each source's name, type and health."""
     lines = []
-    for source in await s.run(_all_sources, s):
-        health, _ = await s.run(s.store.source_state, source.name)
+    for source, health in await s.db.run(_sources_health, s.store, s.config):
         mark = "✅" if health.healthy else "⚠️"
-        lines.append(f"{mark} <b>{e(source.name)}</b> [{e(source.type)}]: {e(health.describe())}")
+        described = describe_health(health, s.config.timezone, zone=True)
+        lines.append(f"{mark} <b>{e(source.name)}</b> [{e(source.type)}]: {e(described)}")
     await reply(update, "\n".join(lines) or "No sources.")
 
 
@@ -358,11 +374,11 @@ async def email(update: Update, context: Any, s: BotServices, args: str) -> None
         return
     chat_id = update.effective_chat.id
     if args.strip().lower() == "off":
-        stopped = await s.run(s.emails.off, chat_id)
+        stopped = await s.emails.off(chat_id)
         await reply(update, "No more recap emails." if stopped else "No recap email was set.")
         return
     try:
-        address = await s.run(s.emails.start, chat_id, args)
+        address = await s.emails.start(chat_id, args)
     except DeliveryError as exc:
         await reply(update, f"Could not mail {e(args.strip())}: {e(exc)}")
         return
@@ -376,12 +392,18 @@ async def verify(update: Update, context: Any, s: BotServices, args: str) -> Non
     if s.emails is None:
         await reply(update, "Email is not set up on this bot ([email] in its config).")
         return
-    address = await s.run(s.emails.verify, update.effective_chat.id, args)
+    address = await s.emails.verify(update.effective_chat.id, args)
     await reply(update, f"✅ {e(address)} will get this chat's daily recap.")
 
 
-def _all_sources(s: BotServices) -> list[SourceConfig]:
-    return list(s.config.sources) + s.store.runtime_sources()
+def _sources_health(store: Store, config: Config) -> list[tuple[SourceConfig, SourceHealth]]:
+    """The config's sources and those added at run time, each with its health."""
+    sources = list(config.sources) + store.runtime_sources()
+    return [(source, store.source_state(source.name)[0]) for source in sources]
+
+
+def _status(store: Store, config: Config, now: datetime) -> str:
+    return render_status(config, store, now)
 
 
 # -- admins -----------------------------------------------------------------------------
@@ -390,7 +412,7 @@ def _all_sources(s: BotServices) -> list[SourceConfig]:
 @command("status")
 async def status(update: Update, context: Any, s: BotServices, args: str) -> None:
     """`alertbot status`, in the chat."""
-    text = await s.run(render_status, s.config, s.store, s.clock())
+    text = await s.db.read(_status, s.config, s.clock())
     if len(text) > 3800:
         text = text[:3800] + "\n…"
     await reply(update, f"<pre>{e(text)}</pre>")
@@ -412,7 +434,7 @@ async def addsource(update: Update, context: Any, s: BotServices, args: str) -> 
     source = SourceConfig(name=site_host(url) or url, url=url, type=kind)
     try:
         outcome = await s.add_source(source, update.effective_user.id)
-    except ValueError as exc:
+    except SourceExistsError as exc:
         raise UsageError(str(exc)) from None
     if outcome.error is not None:
         await reply(update, f"Not added: {e(outcome.error.kind)}: {e(outcome.error.message)}")
@@ -441,7 +463,7 @@ async def _set_allowed(update: Update, s: BotServices, args: str, allowed: bool)
         chat_id = int(args.strip())
     except ValueError:
         raise UsageError(f"usage: {BY_NAME[name].usage}") from None
-    await s.run(s.store.set_chat_flag, chat_id, "allowed", allowed, s.clock())
+    await s.db.run(s.store.set_chat_flag, chat_id, "allowed", allowed, s.clock())
     await reply(update, f"Chat <code>{chat_id}</code> {'allowed' if allowed else 'denied'}.")
 
 
@@ -478,13 +500,13 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.edit_message_reply_markup(None)
         return
     row_id, _, index = rest.partition(":")
-    row = await s.run(s.store.outbox_row, int(row_id)) if row_id.isdigit() else None
+    row = await s.db.run(s.store.outbox_row, int(row_id)) if row_id.isdigit() else None
     chat_id = update.effective_chat.id
     if row is None or row.recipient != str(chat_id):
         await query.answer("That alert is no longer known.")
         return
     if action == "mute":
-        await s.run(s.store.mute_row, row.id)
+        await s.db.run(s.store.mute_row, row.id)
         await query.answer("Muted: this story will not be updated again.")
         return
     name = row.watches[int(index)] if index.isdigit() and int(index) < len(row.watches) else None
@@ -499,7 +521,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ]])  # fmt: skip
         await reply(update, f"Stop watching <b>{e(name)}</b> in this chat?", confirm)
         return
-    removed = await s.run(s.watches.remove, chat_id, name)
+    removed = await s.db.run(s.watches.remove, s.store, chat_id, name)
+    if removed:
+        await s.watches_changed()
     await query.answer("Stopped." if removed else "Already gone.")
     await query.edit_message_text(
         f"Stopped watching <b>{e(name)}</b>." if removed else f"<b>{e(name)}</b> was not watched.",
@@ -558,8 +582,3 @@ async def set_commands(application: Application, admins: tuple[int, ...]) -> Non
             )
         except TelegramError as exc:  # the admin never started a chat with the bot
             log.info("admin %d: command menu not set: %s", admin, exc)
-
-
-def rebuild_watchlists(store: Store, pipeline: Any) -> None:
-    """After a chat's watches changed: recompile the pipeline's watches (worker thread)."""
-    pipeline.set_watchlists(replace(pipeline.watchlists, chat_watches=store.all_chat_watches()))

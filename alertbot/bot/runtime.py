@@ -2,7 +2,7 @@
 
 One Application per process, when a token is configured. Its bot sends the alerts (the
 notifier) and its updater long-polls for commands. PTB's own JobQueue is not built: the
-scheduler in `alertbot.app` runs every job, with or without Telegram (DESIGN.md). If
+scheduler in `alertbot.scheduler` runs every job, with or without Telegram (DESIGN.md). If
 Telegram cannot be reached at start, alerts wait in the outbox and the bot keeps trying
 to connect in the background; a rejected token is a configuration error.
 """

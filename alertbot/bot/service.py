@@ -2,15 +2,15 @@
 
     parse_watch_args(text)      "/watch NAME: QUERY" or "/watch QUERY"  -> Watch
     parse_duration_arg(text)    "/mute 2h30m"                          -> timedelta
-    WatchService.add            compile, backtest over recent items, store  -> WatchAdded
+    WatchService.trial          compile, backtest over recent items   -> WatchTrial
+    WatchService.keep           store it for the chat                 -> WatchAdded
     WatchService.remove         /unwatch NAME                          -> bool
-    WatchService.watches        /list (the chat's own watches)
     WatchService.test           /test TEXT: what the watches match in it, highlighted
 
 Wrong arguments raise `UsageError`, whose message is a one-line answer for the user; a
 query that does not parse raises the parser's `QuerySyntaxError` unchanged. Everything here
-is synchronous (the handler runs it on a worker thread) and reads the time only through
-the clock it is given.
+is synchronous (the handler runs it on the store runner's threads), works on the store it
+is handed, and reads the time only through the clock it is given.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alertbot.errors import AlertbotError, QuerySyntaxError
-from alertbot.snippet import Snippet, snippet_for
 from alertbot.store import Store
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.text.normalize import normalize_word
 from alertbot.text.tokenize import is_arabic
 from alertbot.watch.match import Matcher, Watch
 from alertbot.watch.query import Near, Node, Not, Phrase, parse_query
+from alertbot.watch.snippet import Snippet, snippet_for
 
 MAX_NAME = 40
 MAX_QUERY = 500
@@ -144,72 +144,86 @@ def parse_duration_arg(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+@dataclass(frozen=True)
+class WatchTrial:
+    """A /watch compiled and tried on recent news, before it is stored."""
+
+    watch: Watch
+    understood: tuple[tuple[str, tuple[str, ...]], ...]
+    backtest: Backtest
+
+
 class WatchService:
-    """A chat's own watches: add with a backtest, remove, list, try on a text."""
+    """A chat's own watches: try, keep, remove, list, test on a text.
+
+    Each method takes the store it reads or writes, so the bot can run the long ones
+    (`trial`'s backtest, `test`) on the store runner's read-only connection and the
+    writes (`keep`, `remove`) on the store's thread; `add` does both, for one-off use.
+    """
 
     def __init__(
         self,
-        store: Store,
         lemmatizer: Lemmatizer,
         clock: Callable[[], datetime],
         *,
-        on_change: Callable[[], None] = lambda: None,
         backtest_days: int = 7,
         backtest_limit: int = 5000,
     ) -> None:
-        self._store = store
         self._lemmatizer = lemmatizer
         self._clock = clock
-        self._on_change = on_change
         self._backtest_days = backtest_days
         self._backtest_limit = backtest_limit
 
-    def add(self, chat_id: int, text: str) -> WatchAdded:
-        """/watch: compile the query, backtest it, store it for the chat (committed)."""
+    def trial(self, store: Store, chat_id: int, text: str) -> WatchTrial:
+        """/watch, first half: parse and compile the query (QuerySyntaxError is the user's
+        to fix), check the chat's room for it, and backtest it over recent items."""
         watch = parse_watch_args(text)
-        matcher = Matcher([watch], self._lemmatizer)  # QuerySyntaxError: the user's to fix
-        existing = self._store.chat_watches(chat_id)
+        matcher = Matcher([watch], self._lemmatizer)
+        self._check_room(store, chat_id, watch)
+        backtest = self._backtest(store, matcher, self._clock())
+        return WatchTrial(watch, _understood(matcher, watch), backtest)
+
+    def keep(self, store: Store, chat_id: int, trial: WatchTrial) -> WatchAdded:
+        """/watch, second half: store the watch for the chat (committed when this returns)."""
+        self._check_room(store, chat_id, trial.watch)
+        new = store.add_watch(chat_id, trial.watch.name, trial.watch.query, self._clock())
+        return WatchAdded(trial.watch, new, trial.understood, trial.backtest)
+
+    def add(self, store: Store, chat_id: int, text: str) -> WatchAdded:
+        """/watch on one store: `trial`, then `keep`."""
+        return self.keep(store, chat_id, self.trial(store, chat_id, text))
+
+    def _check_room(self, store: Store, chat_id: int, watch: Watch) -> None:
+        existing = store.chat_watches(chat_id)
         key = watch.name.casefold()
         if len(existing) >= MAX_WATCHES and all(w.name.casefold() != key for w in existing):
             raise UsageError(
                 f"this chat has {len(existing)} watches, the most it may have; /unwatch one first"
             )
-        now = self._clock()
-        backtest = self._backtest(matcher, now)
-        new = self._store.add_watch(chat_id, watch.name, watch.query, now)
-        self._on_change()
-        return WatchAdded(watch, new, _understood(matcher, watch), backtest)
 
-    def _backtest(self, matcher: Matcher, now: datetime) -> Backtest:
-        items = self._store.recent_items(
-            now - timedelta(days=self._backtest_days), self._backtest_limit
-        )
+    def _backtest(self, store: Store, matcher: Matcher, now: datetime) -> Backtest:
+        items = store.recent_items(now - timedelta(days=self._backtest_days), self._backtest_limit)
         matched = [i for i in items if matcher.match_article(i["title"], i["text"] or "")]
         examples = tuple(
             Example(i["title"] or "", i["url"], i["source"], i["at"]) for i in matched[:EXAMPLES]
         )
         return Backtest(self._backtest_days, len(items), len(matched), examples)
 
-    def remove(self, chat_id: int, name: str) -> bool:
+    def remove(self, store: Store, chat_id: int, name: str) -> bool:
         """/unwatch: remove a chat's watch by name (any case); False if it had none."""
         name = name.strip()
         if not name:
             raise UsageError(UNWATCH_USAGE)
-        removed = self._store.remove_watch(chat_id, name)
-        if removed:
-            self._on_change()
-        return removed
+        return store.remove_watch(chat_id, name)
 
-    def watches(self, chat_id: int) -> list[Watch]:
-        """The chat's own watches, in the order they were added."""
-        return self._store.chat_watches(chat_id)
-
-    def test(self, chat_id: int, text: str, config_watches: Sequence[Watch] = ()) -> list[Hit]:
+    def test(
+        self, store: Store, chat_id: int, text: str, config_watches: Sequence[Watch] = ()
+    ) -> list[Hit]:
         """/test: the chat's watches (and `config_watches`) that match TEXT, marked."""
         text = text.strip()
         if not text:
             raise UsageError(TEST_USAGE)
-        watches = [w for w in [*self.watches(chat_id), *config_watches] if _parses(w)]
+        watches = [w for w in [*store.chat_watches(chat_id), *config_watches] if _parses(w)]
         matcher = Matcher(watches, self._lemmatizer)
         hits = []
         for match in matcher.match_article(None, text):

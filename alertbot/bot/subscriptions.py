@@ -7,6 +7,7 @@ subscribes it. Only the code's hash is stored.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from alertbot.bot.service import UsageError
-from alertbot.store import Store
+from alertbot.store import StoreRunner
 
 CODE_VALID = timedelta(hours=1)
 MAX_ATTEMPTS = 5
@@ -33,41 +34,44 @@ def code_hash(chat_id: int, code: str) -> str:
 class EmailSubscriptions:
     """Starts, verifies and ends a chat's recap subscription.
 
-    `send_code(address, code)` mails the code (blocking; raises on failure, and then
-    nothing is stored).
+    `send_code(address, code)` mails the code (blocking, so it runs in a worker thread of
+    its own, never the store's; it raises on failure, and then nothing is stored).
     """
 
     def __init__(
         self,
-        store: Store,
+        db: StoreRunner,
         send_code: Callable[[str, str], None],
         clock: Callable[[], datetime],
     ) -> None:
-        self._store = store
+        self._db = db
         self._send_code = send_code
         self._clock = clock
 
-    def start(self, chat_id: int, address: str) -> str:
+    async def start(self, chat_id: int, address: str) -> str:
         """Mail a code to `address` for this chat; returns the address."""
         address = address.strip()
         if not address or len(address) > 254 or not _ADDRESS.match(address):
             raise UsageError(EMAIL_USAGE)
         now = self._clock()
-        current = self._store.chat_email(chat_id)
+        store = self._db.store
+        current = await self._db.run(store.chat_email, chat_id)
         if current is not None and not current["verified"] and current["code_expires"]:
             sent_at = current["code_expires"] - CODE_VALID
             if now - sent_at < RESEND_AFTER:
                 raise UsageError("A code was just sent; wait a minute before asking again.")
         code = f"{secrets.randbelow(10**6):06d}"
-        self._send_code(address, code)
+        await asyncio.to_thread(self._send_code, address, code)
         expires = now + CODE_VALID
-        self._store.set_chat_email(chat_id, address, code_hash(chat_id, code), expires, now)
+        hashed = code_hash(chat_id, code)
+        await self._db.run(store.set_chat_email, chat_id, address, hashed, expires, now)
         return address
 
-    def verify(self, chat_id: int, code: str) -> str:
+    async def verify(self, chat_id: int, code: str) -> str:
         """Subscribe the chat's address if `code` is right; returns the address."""
         code = code.strip()
-        row = self._store.chat_email(chat_id)
+        store = self._db.store
+        row = await self._db.run(store.chat_email, chat_id)
         if not code:
             raise UsageError("usage: /verify CODE (the six digits mailed to you)")
         if row is None or row["verified"] or row["code_hash"] is None:
@@ -77,11 +81,11 @@ class EmailSubscriptions:
         if row["code_expires"] is None or self._clock() > row["code_expires"]:
             raise UsageError("That code has expired: send /email ADDRESS again.")
         if not hmac.compare_digest(row["code_hash"], code_hash(chat_id, code)):
-            self._store.count_email_attempt(chat_id)
+            await self._db.run(store.count_email_attempt, chat_id)
             raise UsageError("That is not the code that was mailed.")
-        self._store.verify_chat_email(chat_id, self._clock())
-        return row["address"]
+        await self._db.run(store.verify_chat_email, chat_id, self._clock())
+        return str(row["address"])
 
-    def off(self, chat_id: int) -> bool:
+    async def off(self, chat_id: int) -> bool:
         """End the subscription (or a pending one); False if there was none."""
-        return self._store.remove_chat_email(chat_id)
+        return await self._db.run(self._db.store.remove_chat_email, chat_id)

@@ -1,12 +1,17 @@
-"""`Alert`: everything one message about a story says, built from an outbox row."""
+"""`Alert`: everything one message about a story says, built from an outbox row.
+
+Alert.build(row, story, item)   from the rows
+alert_for(store, row)           read from the store (on its thread); None once the
+                                story is gone
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from alertbot.snippet import Snippet
-from alertbot.store.model import OutboxRow, Outlet, Story
+from alertbot.store import OutboxRow, Outlet, Store, Story
+from alertbot.watch.snippet import Snippet
 
 
 @dataclass(frozen=True)
@@ -50,3 +55,12 @@ class Alert:
             attempts=row.attempts,
             last_error=row.last_error,
         )
+
+
+def alert_for(store: Store, row: OutboxRow) -> Alert | None:
+    """The alert an outbox row stands for, or None once its story is gone."""
+    story = store.story(row.story_id)
+    if story is None:
+        return None
+    item = store.item_outlet(row.seen_item_id) if row.seen_item_id else None
+    return Alert.build(row, story, item)

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from alertbot.errors import AlertbotError
 from alertbot.notify.alert import Alert
+from alertbot.stories import StoryId
 
 
 class DeliveryError(AlertbotError):
@@ -30,4 +31,9 @@ class Notifier(Protocol):
     async def send(self, alert: Alert) -> str | None:
         """Deliver one alert; return a reference to the sent message (for later edits),
         or raise DeliveryError."""
+        ...
+
+    async def story_grew(self, story_id: StoryId) -> int:
+        """A story gained outlets: update the messages already sent about it, where the
+        channel can (Telegram edits its "also:" line); returns how many were updated."""
         ...

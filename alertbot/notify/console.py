@@ -22,36 +22,29 @@ from zoneinfo import ZoneInfo
 
 from alertbot.notify.alert import Alert
 from alertbot.notify.base import DeliveryError
+from alertbot.notify.layout import clean_snippet, clean_text, isolate, local_time
+from alertbot.stories import StoryId
 
-FSI, PDI = "\u2068", "\u2069"
 _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
-
-
-def isolate(text: str) -> str:
-    """Text wrapped in a first-strong isolate: it takes its direction from its first letter."""
-    return f"{FSI}{text}{PDI}"
 
 
 def format_alert(alert: Alert, timezone: ZoneInfo, *, ansi: bool = False) -> str:
     """The console text of an alert (ends with a blank line)."""
-    local = alert.published.astimezone(timezone)
     mark = (lambda s: f"{_BOLD}{s}{_RESET}") if ansi else (lambda s: f"**{s}**")
     lines = [
-        "● " + " · ".join(isolate(w) for w in alert.watches),
-        "  " + isolate(_one_line(alert.title)),
-        f"  {isolate(alert.outlet)} · {local:%Y-%m-%d %H:%M} ({timezone.key})",
-        f"  {alert.url}",
+        "● " + " · ".join(isolate(clean_text(w)) for w in alert.watches),
+        "  " + isolate(clean_text(alert.title)),
+        f"  {isolate(clean_text(alert.outlet))} · "
+        + local_time(alert.published, timezone, zone=True),
+        f"  {clean_text(alert.url)}",
     ]
-    quote = _one_line(alert.snippet.render(mark))
+    # Cleaned before rendering: the bold marks are ours, everything else is outside text.
+    quote = clean_snippet(alert.snippet).render(mark)
     if quote.strip():
         lines.append("  " + isolate(f"« {quote} »"))
     if alert.also:
-        lines.append("  also: " + ", ".join(isolate(o) for o in alert.also))
+        lines.append("  also: " + ", ".join(isolate(clean_text(o)) for o in alert.also))
     return "\n".join(lines) + "\n\n"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 class ConsoleNotifier:
@@ -73,3 +66,7 @@ class ConsoleNotifier:
         except (OSError, ValueError) as exc:  # ValueError: I/O on a closed file
             raise DeliveryError(f"cannot write to the console: {exc}") from None
         return None
+
+    async def story_grew(self, story_id: StoryId) -> int:
+        """A printed alert cannot be changed: nothing to update."""
+        return 0

@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from alertbot.notify.alert import Alert
+from alertbot.notify.alert import alert_for
 from alertbot.notify.base import DeliveryError, Notifier
-from alertbot.store import OutboxRow, Store
+from alertbot.store import OutboxRow, StoreRunner
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +56,19 @@ class DispatchCounts:
 class Dispatcher:
     """Delivers due outbox rows; one dispatch at a time per process.
 
-    `clock` gives the current time (injected so tests control it). Store calls run in a
-    worker thread so that a slow disk never stalls the event loop (and the bot with it).
+    `clock` gives the current time (injected so tests control it). Store calls run on the
+    store's thread, so a slow disk never stalls the event loop (and the bot with it).
     """
 
     def __init__(
         self,
-        store: Store,
+        db: StoreRunner,
         notifiers: Mapping[str, Notifier],
         clock: Callable[[], datetime],
         *,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
-        self._store = store
+        self._db = db
         self._notifiers = dict(notifiers)
         self._clock = clock
         self._max_attempts = max_attempts
@@ -104,7 +104,8 @@ class Dispatcher:
         async with self._lock:
             while not self._stopping:
                 self._again = False
-                rows = await asyncio.to_thread(self._store.due, self._clock(), BATCH, self.channels)
+                store = self._db.store
+                rows = await self._db.run(store.due, self._clock(), BATCH, self.channels)
                 if not rows and not self._again:
                     break
                 for row in rows:
@@ -115,15 +116,15 @@ class Dispatcher:
 
     async def _deliver(self, row: OutboxRow, counts: DispatchCounts) -> None:
         notifier = self._notifiers[row.channel]
-        current = await asyncio.to_thread(self._store.outbox_row, row.id)
+        store = self._db.store
+        current = await self._db.run(store.outbox_row, row.id)
         if current is None or current.state != "pending":
             return  # delivered meanwhile (a grouped backlog message carried it)
         row = current
-        alert = await asyncio.to_thread(self.alert_for, row)
+        alert = await self._db.run(alert_for, store, row)
         if alert is None:  # the story is gone: nothing can be said about it
-            await asyncio.to_thread(
-                self._store.mark_failed, row.id, "story no longer in the database", self._clock()
-            )
+            gone = "story no longer in the database"
+            await self._db.run(store.mark_failed, row.id, gone, self._clock())
             counts.failed += 1
             return
         try:
@@ -131,16 +132,8 @@ class Dispatcher:
         except DeliveryError as exc:
             await self._failed_attempt(row, exc, counts)
             return
-        await asyncio.to_thread(self._store.mark_sent, row.id, self._clock(), ref)
+        await self._db.run(store.mark_sent, row.id, self._clock(), ref)
         counts.sent += 1
-
-    def alert_for(self, row: OutboxRow) -> Alert | None:
-        """The alert an outbox row stands for, or None once its story is gone."""
-        story = self._store.story(row.story_id)
-        if story is None:
-            return None
-        item = self._store.item_outlet(row.seen_item_id) if row.seen_item_id else None
-        return Alert.build(row, story, item)
 
     async def _failed_attempt(
         self, row: OutboxRow, error: DeliveryError, counts: DispatchCounts
@@ -152,7 +145,7 @@ class Dispatcher:
             if not error.permanent:
                 reason = f"{reason} (gave up after {attempts} attempts)"
             log.error("alert %d to %s %s failed: %s", row.id, row.channel, row.recipient, reason)
-            await asyncio.to_thread(self._store.mark_failed, row.id, reason, now)
+            await self._db.run(self._db.store.mark_failed, row.id, reason, now)
             counts.failed += 1
             return
         later = now + retry_delay(attempts, error.retry_after)
@@ -160,5 +153,5 @@ class Dispatcher:
             "alert %d to %s %s: %s; retry %d at %s",
             row.id, row.channel, row.recipient, reason, attempts + 1, later.isoformat(),
         )  # fmt: skip
-        await asyncio.to_thread(self._store.mark_retry, row.id, reason, now, later)
+        await self._db.run(self._db.store.mark_retry, row.id, reason, now, later)
         counts.retried += 1

@@ -1,8 +1,10 @@
-"""Email messages: an alert or a recap as a multipart/alternative `EmailMessage`.
+"""Email messages: an alert as a multipart/alternative `EmailMessage`, and the HTML blocks
+the recap's email is built from too (`alertbot.recap.render`).
 
     alert_message(alert, tz, sender=, to=, now=)   one story, as the Telegram alert says it
-    recap_message(recap, sender=, to=, now=)       the recap: counts, then each watch's stories
-    rtl_text(text)                                  plain text marked to read right to left
+    email_message(subject, text, html, ...)        any message: headers, text and HTML parts
+    rtl_text(text)                                 plain text marked to read right to left
+    document, bdi, ltr, nowrap, title_html, quote_html, names   HTML building blocks
 
 Pure: the messages are built here and sent elsewhere (no SMTP, no clock: `now` is the
 Date header). Each message has a text/plain part first and a text/html part last, in
@@ -19,48 +21,36 @@ Direction. Mail clients disagree about where they take it from, so it is given e
   `rtl_text` starts with RLM (U+200F) every line that would otherwise run left to right.
 
 Everything from outside is escaped with `html.escape(..., quote=True)`, and only an http(s)
-URL goes into an href (`alertbot.bot.format.linkable`); anything else is shown as text.
+URL goes into an href (`alertbot.notify.layout.linkable`); anything else is shown as text.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
-from alertbot.bot.format import (
+from alertbot.notify.alert import Alert
+from alertbot.notify.layout import (
     BELL,
     RLM,
-    alert_plain,
     clean_snippet,
     clean_text,
+    clip,
+    esc,
     linkable,
+    local_time,
     shorten,
     shorten_quote,
 )
-from alertbot.notify.alert import Alert
-
-# The recap's own words (counts, period, clock, "nothing matched"), so the HTML says
-# exactly what the plain text and Telegram say.
-from alertbot.recap import (
-    NO_WATCH,
-    Recap,
-    RecapStory,
-    counts_line,
-    plural,
-    recap_subject,
-    recap_text,
-    story_time,
-    window_line,
-)
-from alertbot.snippet import Snippet
+from alertbot.notify.telegram_html import alert_plain
+from alertbot.watch.snippet import Snippet
 
 SUBJECT_PREFIX = "[alertbot]"
 DEFAULT_DOMAIN = "alertbot.local"
@@ -80,19 +70,19 @@ _PAGE = (
     "font-family:Tahoma,Arial,'Segoe UI',sans-serif;font-size:17px;line-height:1.6;"
     "color:#1a1a1a"
 )
-_H1 = f"{_DIR};font-size:22px;line-height:1.4;margin:0 0 8px 0"
-_H2 = (
+H1 = f"{_DIR};font-size:22px;line-height:1.4;margin:0 0 8px 0"
+H2 = (
     f"{_DIR};font-size:19px;line-height:1.4;margin:24px 0 8px 0;padding-bottom:4px;"
     "border-bottom:2px solid #dddddd"
 )
-_P = f"{_DIR};font-size:17px;margin:0 0 6px 0"
-_META = f"{_DIR};font-size:16px;margin:0 0 6px 0;color:#555555"
-_TITLE = f"{_DIR};font-size:19px;font-weight:bold;line-height:1.4;margin:0 0 6px 0"
+P = f"{_DIR};font-size:17px;margin:0 0 6px 0"
+META = f"{_DIR};font-size:16px;margin:0 0 6px 0;color:#555555"
+TITLE = f"{_DIR};font-size:19px;font-weight:bold;line-height:1.4;margin:0 0 6px 0"
 _QUOTE = (
     f"{_DIR};font-size:17px;margin:0 0 6px 0;padding:0 10px 0 0;"
     "border-right:3px solid #cccccc;color:#333333"
 )
-_STORY = f"{_DIR};margin:0 0 18px 0"
+STORY = f"{_DIR};margin:0 0 18px 0"
 _LINK = "color:#0b57d0;text-decoration:underline"
 
 
@@ -104,7 +94,7 @@ def alert_message(
 ) -> EmailMessage:
     """One alert as an email: the Telegram alert's content, as plain text and HTML."""
     text = rtl_text(alert_plain(alert, timezone))
-    return _message(
+    return email_message(
         _alert_subject(alert),
         text,
         _alert_html(alert, timezone),
@@ -114,22 +104,10 @@ def alert_message(
     )
 
 
-def recap_message(recap: Recap, *, sender: str, to: str, now: datetime) -> EmailMessage:
-    """The recap as an email: the date and counts in the subject, a note when empty."""
-    subject = recap_subject(recap)
-    return _message(
-        subject,
-        rtl_text(recap_text(recap)),
-        _recap_html(recap, subject),
-        sender=sender,
-        to=to,
-        now=now,
-    )
-
-
-def _message(
+def email_message(
     subject: str, text: str, html_body: str, *, sender: str, to: str, now: datetime
 ) -> EmailMessage:
+    """A multipart/alternative message: text first, HTML last, UTF-8, machine-sent headers."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = sender
     msg["To"] = to
@@ -170,7 +148,7 @@ def _alert_subject(alert: Alert) -> str:
     """ "[alertbot] Naryshkin, Dabaa: <title>", the title cut to about 120 characters."""
     names = ", ".join(n for n in (clean_text(w) for w in alert.watches) if n)
     names = shorten(names, _SUBJECT_WATCHES_CHARS)
-    title = shorten(clean_text(alert.title), _SUBJECT_TITLE_CHARS) or "(no title)"
+    title = clip(alert.title, _SUBJECT_TITLE_CHARS) or "(no title)"
     return f"{SUBJECT_PREFIX} {names}: {title}" if names else f"{SUBJECT_PREFIX} {title}"
 
 
@@ -215,113 +193,79 @@ def _first_strong(line: str) -> str | None:
 # --- HTML --------------------------------------------------------------------------------
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def _bdi(text: str) -> str:
+def bdi(text: str) -> str:
     """Outside (or English) text isolated: right to left when it has any Arabic letter (a
     title that starts "PWC: مؤشرات" is still an Arabic title), else by its first letter."""
-    return f"<bdi{_dir(text)}>{_esc(text)}</bdi>"
+    return f"<bdi{_dir(text)}>{esc(text)}</bdi>"
 
 
 def _dir(text: str) -> str:
     return ' dir="rtl"' if _ARABIC.search(text) else ""
 
 
-def _nowrap(text: str) -> str:
+def nowrap(text: str) -> str:
     """An outlet name kept on one line (a phone must not break "Sky News | Arabia")."""
-    return f'<bdi{_dir(text)} style="white-space:nowrap">{_esc(text)}</bdi>'
+    return f'<bdi{_dir(text)} style="white-space:nowrap">{esc(text)}</bdi>'
 
 
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
 
-def _ltr(text: str) -> str:
+def ltr(text: str) -> str:
     """A time or date: left to right whatever surrounds it."""
-    return f'<bdi dir="ltr">{_esc(text)}</bdi>'
+    return f'<bdi dir="ltr">{esc(text)}</bdi>'
 
 
-def _document(subject: str, blocks: Iterable[str]) -> str:
+def document(subject: str, blocks: Iterable[str]) -> str:
     body = "\n".join(blocks)
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="ar" dir="rtl">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_esc(subject)}</title>\n</head>\n"
+        f"<title>{esc(subject)}</title>\n</head>\n"
         f'<body dir="rtl" style="{_BODY}">\n'
         f'<div dir="rtl" style="{_PAGE}">\n{body}\n</div>\n</body>\n</html>\n'
     )
 
 
-def _title_html(title: str, url: str, style: str, tag: str = "p") -> list[str]:
+def title_html(title: str, url: str, style: str, tag: str = "p") -> list[str]:
     """The title as a link when the URL is http(s); else the title, then the URL as text."""
-    title = shorten(clean_text(title), _TITLE_CHARS) or "(no title)"
+    title = clip(title, _TITLE_CHARS) or "(no title)"
     url = clean_text(url)
     if linkable(url):
-        link = f'<a href="{_esc(url)}" style="{_LINK}">{_bdi(title)}</a>'
+        link = f'<a href="{esc(url)}" style="{_LINK}">{bdi(title)}</a>'
         return [f'<{tag} style="{style}">{link}</{tag}>']
-    blocks = [f'<{tag} style="{style}">{_bdi(title)}</{tag}>']
+    blocks = [f'<{tag} style="{style}">{bdi(title)}</{tag}>']
     if url:
-        blocks.append(f'<p style="{_META}">{_bdi(shorten(url, _URL_TEXT_CHARS))}</p>')
+        blocks.append(f'<p style="{META}">{bdi(shorten(url, _URL_TEXT_CHARS))}</p>')
     return blocks
 
 
-def _quote_html(snippet: Snippet) -> list[str]:
+def quote_html(snippet: Snippet) -> list[str]:
     """The quote in «», the matches in bold; nothing when there is no quote."""
     quote = shorten_quote(clean_snippet(snippet), _QUOTE_CHARS)
     if not quote.text:
         return []
-    body = quote.render(lambda s: f"<strong>{_esc(s)}</strong>", _esc)
+    body = quote.render(lambda s: f"<strong>{esc(s)}</strong>", esc)
     return [f'<p style="{_QUOTE}"><bdi{_dir(quote.text)}>« {body} »</bdi></p>']
 
 
-def _names(names: Sequence[str]) -> list[str]:
-    return [n for n in (shorten(clean_text(n), _NAME_CHARS) for n in names) if n]
+def names(items: Sequence[str]) -> list[str]:
+    """Watch or outlet names cleaned and cut, the empty ones dropped."""
+    return [n for n in (clip(n, _NAME_CHARS) for n in items) if n]
 
 
 def _alert_html(alert: Alert, timezone: ZoneInfo) -> str:
     """Watches, linked title, outlet · time, the quote, the other outlets."""
-    watches = " · ".join(_bdi(n) for n in _names(alert.watches))
-    blocks = [f'<p style="{_P}"><strong>{BELL} {watches}</strong></p>']
-    blocks += _title_html(alert.title, alert.url, _TITLE)
-    outlet = _names([alert.outlet])
-    when = _ltr(_local_time(alert.published, timezone))
-    meta = f"{_bdi(outlet[0])} · {when}" if outlet else when
-    blocks.append(f'<p style="{_META}">{meta}</p>')
-    blocks += _quote_html(alert.snippet)
-    if also := _names(alert.also):
-        line = f"{_bdi('also:')} " + " · ".join(_nowrap(n) for n in also)
-        blocks.append(f'<p style="{_META}">{line}</p>')
-    return _document(_alert_subject(alert), blocks)
-
-
-def _local_time(published: datetime, timezone: ZoneInfo) -> str:
-    # A naive time is UTC (what the store writes), as in the Telegram alert.
-    moment = published if published.tzinfo is not None else published.replace(tzinfo=UTC)
-    return f"{moment.astimezone(timezone):%Y-%m-%d %H:%M}"
-
-
-def _recap_html(recap: Recap, subject: str) -> str:
-    """Counts and period on top, then one section per watch, newest story first."""
-    if recap.empty:
-        return _document(subject, [f'<p style="{_P}">{_bdi(recap_text(recap).strip())}</p>'])
-    blocks = [
-        f'<h1 style="{_H1}">{_bdi(f"Recap {recap.date_key}: {counts_line(recap)}")}</h1>',
-        f'<p style="{_META}">{_ltr(window_line(recap))}</p>',
-    ]
-    for section in recap.sections:
-        name = shorten(clean_text(section.watch), _NAME_CHARS) or NO_WATCH
-        count = plural(len(section.stories), "story", "stories")
-        blocks.append(f'<h2 style="{_H2}">{_bdi(name)} — {_bdi(count)}</h2>')
-        blocks.extend(_recap_story(story, recap) for story in section.stories)
-    return _document(subject, blocks)
-
-
-def _recap_story(story: RecapStory, recap: Recap) -> str:
-    blocks = _title_html(story.title, story.url, _TITLE)
-    outlets = " · ".join(_nowrap(n) for n in _names(story.outlets))
-    when = _ltr(story_time(story, recap))
-    blocks.append(f'<p style="{_META}">{f"{outlets} · {when}" if outlets else when}</p>')
-    blocks += _quote_html(story.snippet)
-    return f'<div style="{_STORY}">\n' + "\n".join(blocks) + "\n</div>"
+    watches = " · ".join(bdi(n) for n in names(alert.watches))
+    blocks = [f'<p style="{P}"><strong>{BELL} {watches}</strong></p>']
+    blocks += title_html(alert.title, alert.url, TITLE)
+    outlet = names([alert.outlet])
+    when = ltr(local_time(alert.published, timezone))
+    meta = f"{bdi(outlet[0])} · {when}" if outlet else when
+    blocks.append(f'<p style="{META}">{meta}</p>')
+    blocks += quote_html(alert.snippet)
+    if also := names(alert.also):
+        line = f"{bdi('also:')} " + " · ".join(nowrap(n) for n in also)
+        blocks.append(f'<p style="{META}">{line}</p>')
+    return document(_alert_subject(alert), blocks)

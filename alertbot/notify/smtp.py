@@ -31,6 +31,7 @@ from email.utils import make_msgid, parseaddr
 from alertbot.config import EmailConfig
 from alertbot.notify.alert import Alert
 from alertbot.notify.base import DeliveryError
+from alertbot.stories import StoryId
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,10 @@ class EmailNotifier:
         self._timeout = timeout
         self._context = context
         self._on_failure = on_failure
+
+    async def story_grew(self, story_id: StoryId) -> int:
+        """A sent email cannot be changed: nothing to update."""
+        return 0
 
     async def send(self, alert: Alert) -> str | None:
         """Send one alert; return its Message-ID, or raise SmtpError."""

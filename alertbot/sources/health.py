@@ -32,17 +32,6 @@ class SourceHealth:
         """True when the last poll succeeded (or none has run yet)."""
         return self.consecutive_failures == 0
 
-    def describe(self) -> str:
-        """One line for `alertbot status` and /sources."""
-        if self.last_attempt is None:
-            return "not polled yet"
-        if self.healthy:
-            return f"ok (last success {self.last_success:%Y-%m-%d %H:%M})"
-        return (
-            f"failing ×{self.consecutive_failures}: {self.last_error_kind}: {self.last_error}"
-            f" (next try {self.next_poll:%Y-%m-%d %H:%M})"
-        )
-
 
 def after_success(health: SourceHealth, now: datetime, interval: timedelta) -> SourceHealth:
     """The health after a successful poll (a 304 counts as success)."""

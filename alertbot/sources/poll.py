@@ -7,7 +7,8 @@
 An ordinary failure of the source (unreachable, 404, not a feed) comes back in
 `PollResult.error`; a failure to complete one entry keeps what the source itself said
 (a feed's teaser), or drops a page link that yields no text, and never fails the poll.
-Entries the caller has already seen are not fetched again (`seen`).
+Entries the caller has already seen are not fetched again (`seen`, asked once per poll
+about the whole listing).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -135,7 +136,7 @@ class Poller:
         now: datetime,
         *,
         trusted: bool = True,
-        seen: Callable[[Entry], bool] | None = None,
+        seen: Callable[[Sequence[Entry]], Awaitable[Sequence[bool]]] | None = None,
     ) -> PollResult:
         """Fetch `source` once and return its new articles, or why it failed."""
         fetched = await self._fetcher.fetch(source_url(source), validators, trusted=trusted)
@@ -150,8 +151,9 @@ class Poller:
             error = FetchError(FetchErrorKind.PARSE, str(exc), status=fetched.status)
             return PollResult(source.name, validators=validators, error=error)
         listed = len(entries)
-        if seen is not None:
-            entries = [e for e in entries if not seen(e)]
+        if seen is not None and entries:
+            known = await seen(entries)
+            entries = [e for e, was_seen in zip(entries, known, strict=True) if not was_seen]
         remaining = max(0, len(entries) - self._max_entries)
         entries = entries[: self._max_entries]
         articles = await asyncio.gather(

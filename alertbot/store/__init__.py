@@ -4,6 +4,9 @@
       sources, chats, watches, recaps       store.py
       seen items, stories, record_item      items.py (one transaction per item)
       outbox, delivery log                  outbox.py (one transaction per mark)
+      what a recap lists, recap history     recaps.py
+    values and row converters               model.py
+    StoreRunner: the one way from async code to the store (its thread; a read-only twin)
 
 Every method that needs the time takes `now`; nothing here reads the clock.
 """
@@ -12,13 +15,16 @@ from alertbot.store.model import (
     CHANNELS,
     Chat,
     ItemOutcome,
+    NewItem,
     OutboxRow,
     Outlet,
     PruneCounts,
+    RecapDelivery,
     Recipient,
     StoreError,
     Story,
 )
+from alertbot.store.runner import StoreRunner
 from alertbot.store.schema import SCHEMA_VERSION
 from alertbot.store.store import Store
 
@@ -27,11 +33,14 @@ __all__ = [
     "SCHEMA_VERSION",
     "Chat",
     "ItemOutcome",
+    "NewItem",
     "OutboxRow",
     "Outlet",
     "PruneCounts",
+    "RecapDelivery",
     "Recipient",
     "Store",
     "StoreError",
+    "StoreRunner",
     "Story",
 ]

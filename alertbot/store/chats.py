@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from alertbot.store.base import StoreBase
-from alertbot.store.model import Chat, parse_ts, ts, ts_or_none
+from alertbot.store.model import Chat, chat_from_row, parse_ts_or_none, ts, ts_or_none
 from alertbot.watch.match import Watch
 
 
@@ -33,12 +33,12 @@ class ChatsMixin(StoreBase):
 
     def chats(self) -> list[Chat]:
         """Every chat the bot knows."""
-        return [_chat(r) for r in self._rows("SELECT * FROM chats ORDER BY chat_id")]
+        return [chat_from_row(r) for r in self._rows("SELECT * FROM chats ORDER BY chat_id")]
 
     def chat(self, chat_id: int) -> Chat | None:
         """One chat, or None if the bot has not seen it."""
         rows = self._rows("SELECT * FROM chats WHERE chat_id = ?", (chat_id,))
-        return _chat(rows[0]) if rows else None
+        return chat_from_row(rows[0]) if rows else None
 
     def set_chat_flag(self, chat_id: int, flag: str, value: bool, now: datetime) -> None:
         """Set `active`, `allowed` or `paused` on a chat (creating its row if needed)."""
@@ -160,7 +160,7 @@ class ChatsMixin(StoreBase):
         if not rows:
             return None
         row = rows[0]
-        row["code_expires"] = parse_ts(row["code_expires"])
+        row["code_expires"] = parse_ts_or_none(row["code_expires"])
         row["verified"] = bool(row["verified"])
         return row
 
@@ -193,17 +193,3 @@ class ChatsMixin(StoreBase):
             "SELECT chat_id, address FROM chat_emails WHERE verified = 1 ORDER BY chat_id"
         )
         return [(r["chat_id"], r["address"]) for r in rows]
-
-
-def _chat(row: dict[str, Any]) -> Chat:
-    return Chat(
-        chat_id=row["chat_id"],
-        kind=row["kind"],
-        title=row["title"],
-        first_seen=parse_ts(row["first_seen"]),
-        last_seen=parse_ts(row["last_seen"]),
-        active=bool(row["active"]),
-        allowed=bool(row["allowed"]),
-        paused=bool(row["paused"]),
-        muted_until=parse_ts(row["muted_until"]),
-    )

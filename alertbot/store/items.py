@@ -18,14 +18,17 @@ from alertbot.sources.model import Article
 from alertbot.store.base import StoreBase
 from alertbot.store.model import (
     ItemOutcome,
+    NewItem,
     Outlet,
     PruneCounts,
     Recipient,
     Story,
     parse_ts,
+    story_from_row,
     ts,
     ts_or_none,
 )
+from alertbot.stories import StoryId
 
 # Article texts are kept this long, for trying a new watch on recent news.
 TEXT_KEPT = timedelta(days=7)
@@ -63,30 +66,22 @@ class ItemsMixin(StoreBase):
             )
         )
 
-    def record_item(
-        self,
-        article: Article,
-        content_hash: str,
-        fingerprint: bytes | None,
-        story_id: int | None,
-        watches: Sequence[str],
-        snippet: str,
-        recipients: Sequence[Recipient],
-        now: datetime,
-    ) -> ItemOutcome:
+    def record_item(self, item: NewItem, now: datetime) -> ItemOutcome:
         """Mark an item seen, file it under a story, and queue its alerts, in one transaction.
 
-        `story_id` is the story the clustering placed the item in, or None for a new one.
-        `watches` are the names of the watches it matched, `snippet` the sentence that
-        matched. With no watches and no story the item is only marked seen. Each recipient
-        gets at most one outbox row per story: a second outlet joining a story is recorded
-        on the story, and only recipients that had no row for it get one. An item already
-        seen (another process got there first) changes nothing.
+        With no watches and no story the item is only marked seen. Each recipient gets at
+        most one outbox row per story: a second outlet joining a story is recorded on the
+        story, and only recipients that had no row for it get one. An item already seen
+        (another process got there first) changes nothing.
         """
+        article, watches, snippet = item.article, item.watches, item.snippet
         with self._write() as db:
-            if self._is_seen(article.canonical_url, article.guid, content_hash, article.source):
+            if self._is_seen(
+                article.canonical_url, article.guid, item.content_hash, article.source
+            ):
                 return ItemOutcome(already_seen=True)
             new_story = False
+            story_id = item.story_id
             if story_id is not None and self._value(
                 "SELECT 1 FROM stories WHERE id = ?", (story_id,)
             ):
@@ -95,27 +90,29 @@ class ItemsMixin(StoreBase):
                 # A story the clustering remembers but pruning removed starts afresh.
                 story_id = self._new_story(article, watches, snippet, now)
                 new_story = True
-            seen_id = db.execute(
-                "INSERT INTO seen_items (canonical_url, url, guid, content_hash, fingerprint,"
-                " source, story_id, title, published, first_seen, text)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    article.canonical_url,
-                    article.url,
-                    article.guid,
-                    content_hash,
-                    fingerprint,
-                    article.source,
-                    story_id,
-                    article.title,
-                    ts_or_none(article.published),
-                    ts(now),
-                    article.text,
-                ),
-            ).lastrowid
+            seen_id = _row_id(
+                db.execute(
+                    "INSERT INTO seen_items (canonical_url, url, guid, content_hash, fingerprint,"
+                    " source, story_id, title, published, first_seen, text)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        article.canonical_url,
+                        article.url,
+                        article.guid,
+                        item.content_hash,
+                        item.fingerprint,
+                        article.source,
+                        story_id,
+                        article.title,
+                        ts_or_none(article.published),
+                        ts(now),
+                        article.text,
+                    ),
+                )
+            )
             outbox_ids: list[int] = []
             if story_id is not None:
-                for recipient in recipients:
+                for recipient in item.recipients:
                     row_id = self._queue(story_id, seen_id, recipient, watches, snippet, now)
                     if row_id is not None:
                         outbox_ids.append(row_id)
@@ -129,8 +126,8 @@ class ItemsMixin(StoreBase):
 
     def _new_story(
         self, article: Article, watches: Sequence[str], snippet: str, now: datetime
-    ) -> int:
-        story_id = self.db.execute(
+    ) -> StoryId:
+        cursor = self.db.execute(
             "INSERT INTO stories (title, url, first_source, first_seen, published, updated,"
             " watches, snippet) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -143,7 +140,8 @@ class ItemsMixin(StoreBase):
                 json.dumps(list(dict.fromkeys(watches)), ensure_ascii=False),
                 snippet,
             ),
-        ).lastrowid
+        )
+        story_id = StoryId(_row_id(cursor))
         self._add_outlet(story_id, article, now)
         return story_id
 
@@ -203,7 +201,7 @@ class ItemsMixin(StoreBase):
         outlets = self._rows(
             "SELECT * FROM story_sources WHERE story_id = ? ORDER BY seen_at, rowid", (story_id,)
         )
-        return _story(rows[0], outlets)
+        return story_from_row(rows[0], outlets)
 
     def item_outlet(self, seen_item_id: int) -> Outlet | None:
         """A seen item as an outlet of its story: source, URL, title, published (or first
@@ -231,7 +229,7 @@ class ItemsMixin(StoreBase):
             r["at"] = parse_ts(r["at"])
         return rows
 
-    def recent_story_fingerprints(self, since: datetime) -> list[tuple[int, bytes, datetime]]:
+    def recent_story_fingerprints(self, since: datetime) -> list[tuple[StoryId, bytes, datetime]]:
         """(story id, fingerprint, published or first seen) of items filed under a story since
         `since`, oldest first, to rebuild the clustering index at start."""
         rows = self._rows(
@@ -279,21 +277,11 @@ class ItemsMixin(StoreBase):
         return PruneCounts(seen_items=seen, outbox=outbox, stories=stories, delivery_log=log)
 
 
-def _story(row: dict[str, Any], outlets: list[dict[str, Any]]) -> Story:
-    return Story(
-        id=row["id"],
-        title=row["title"],
-        url=row["url"],
-        first_source=row["first_source"],
-        first_seen=parse_ts(row["first_seen"]),
-        published=parse_ts(row["published"]),
-        updated=parse_ts(row["updated"]),
-        watches=tuple(json.loads(row["watches"])),
-        snippet=row["snippet"],
-        outlets=tuple(
-            Outlet(o["source"], o["url"], o["title"], parse_ts(o["seen_at"])) for o in outlets
-        ),
-    )
+def _row_id(cursor: Any) -> int:
+    """The rowid an INSERT just wrote (SQLite always sets it for a row that was written)."""
+    row_id = cursor.lastrowid
+    assert row_id is not None
+    return int(row_id)
 
 
 def globally_unique(guid: str | None) -> bool:

@@ -8,10 +8,15 @@ parsed, timezone-aware date.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from alertbot.errors import AlertbotError
+from alertbot.sources.model import Article
+from alertbot.stories import StoryId
 
 CHANNELS = ("telegram", "email", "console")
 
@@ -35,6 +40,24 @@ class Recipient:
     channel: str
     address: str
     watches: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An article to record, with what the pipeline found about it.
+
+    `story_id` is the story the clustering placed it in, or None for a new one; `watches`
+    are the names of the watches it matched, `snippet` the quote (a `Snippet` as JSON);
+    `recipients` get one outbox row each unless they have one for the story already.
+    """
+
+    article: Article
+    content_hash: str
+    fingerprint: bytes | None
+    story_id: StoryId | None
+    watches: Sequence[str]
+    snippet: str
+    recipients: Sequence[Recipient]
 
 
 @dataclass(frozen=True)
@@ -83,7 +106,7 @@ class OutboxRow:
     channel: str
     recipient: str
     watches: tuple[str, ...]
-    snippet: str  # alertbot.snippet.Snippet, stored as JSON
+    snippet: str  # alertbot.watch.snippet.Snippet, stored as JSON
     state: str  # pending | sent | failed
     attempts: int
     next_attempt: datetime
@@ -116,6 +139,33 @@ class Chat:
 
 
 @dataclass(frozen=True)
+class RecapDelivery:
+    """One address a recap was sent to, and the server's refusal when it was not taken."""
+
+    address: str
+    error: str | None = None
+
+    @property
+    def sent(self) -> bool:
+        """True when the server took the message."""
+        return self.error is None
+
+    @classmethod
+    def from_stored(cls, entry: Any) -> RecapDelivery:
+        """A stored entry: {"address", "error"}; or, as schema 3 wrote them, an address,
+        "failed ADDRESS: reason" or "failed: reason" (the desk's addresses)."""
+        if isinstance(entry, dict):
+            return cls(str(entry.get("address", "")), entry.get("error"))
+        text = str(entry)
+        if text.startswith("failed "):
+            address, _, reason = text[len("failed ") :].partition(": ")
+            return cls(address, reason)
+        if text.startswith("failed: "):
+            return cls("", text[len("failed: ") :])
+        return cls(text)
+
+
+@dataclass(frozen=True)
 class PruneCounts:
     """How many rows one prune removed, per table."""
 
@@ -137,6 +187,69 @@ def ts_or_none(when: datetime | None) -> str | None:
     return None if when is None else ts(when)
 
 
-def parse_ts(text: str | None) -> datetime | None:
+def parse_ts(text: str) -> datetime:
     """Stored text back to an aware datetime (UTC)."""
+    return datetime.fromisoformat(text)
+
+
+def parse_ts_or_none(text: str | None) -> datetime | None:
+    """`parse_ts`, passing None through."""
     return None if text is None else datetime.fromisoformat(text)
+
+
+# --- rows -------------------------------------------------------------------------------
+
+
+def story_from_row(row: dict[str, Any], outlets: list[dict[str, Any]]) -> Story:
+    """A `stories` row and its `story_sources` rows as a Story."""
+    return Story(
+        id=row["id"],
+        title=row["title"],
+        url=row["url"],
+        first_source=row["first_source"],
+        first_seen=parse_ts(row["first_seen"]),
+        published=parse_ts_or_none(row["published"]),
+        updated=parse_ts(row["updated"]),
+        watches=tuple(json.loads(row["watches"])),
+        snippet=row["snippet"],
+        outlets=tuple(
+            Outlet(o["source"], o["url"], o["title"], parse_ts(o["seen_at"])) for o in outlets
+        ),
+    )
+
+
+def outbox_row_from(row: dict[str, Any]) -> OutboxRow:
+    """An `outbox` row as an OutboxRow."""
+    return OutboxRow(
+        id=row["id"],
+        story_id=row["story_id"],
+        channel=row["channel"],
+        recipient=row["recipient"],
+        watches=tuple(json.loads(row["watches"])),
+        snippet=row["snippet"],
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt=parse_ts(row["next_attempt"]),
+        last_error=row["last_error"],
+        created=parse_ts(row["created"]),
+        finished=parse_ts_or_none(row["finished"]),
+        message_ref=row["message_ref"],
+        seen_item_id=row["seen_item_id"],
+        muted=bool(row["muted"]),
+        outlets_shown=row["outlets_shown"],
+    )
+
+
+def chat_from_row(row: dict[str, Any]) -> Chat:
+    """A `chats` row as a Chat."""
+    return Chat(
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        title=row["title"],
+        first_seen=parse_ts(row["first_seen"]),
+        last_seen=parse_ts(row["last_seen"]),
+        active=bool(row["active"]),
+        allowed=bool(row["allowed"]),
+        paused=bool(row["paused"]),
+        muted_until=parse_ts_or_none(row["muted_until"]),
+    )

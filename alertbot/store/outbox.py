@@ -8,13 +8,12 @@ never deleted while pending. Each mark also writes a `delivery_log` line.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from alertbot.store.base import StoreBase
-from alertbot.store.model import CHANNELS, OutboxRow, parse_ts, ts
+from alertbot.store.model import CHANNELS, OutboxRow, outbox_row_from, ts
 
 
 class OutboxMixin(StoreBase):
@@ -32,12 +31,12 @@ class OutboxMixin(StoreBase):
             f" AND channel IN ({marks}) ORDER BY next_attempt, id LIMIT ?",
             (ts(now), *wanted, limit),
         )
-        return [_outbox_row(r) for r in rows]
+        return [outbox_row_from(r) for r in rows]
 
     def outbox_row(self, row_id: int) -> OutboxRow | None:
         """One outbox row, whatever its state."""
         rows = self._rows("SELECT * FROM outbox WHERE id = ?", (row_id,))
-        return _outbox_row(rows[0]) if rows else None
+        return outbox_row_from(rows[0]) if rows else None
 
     def mark_sent(self, row_id: int, now: datetime, message_ref: str | None = None) -> bool:
         """Record a delivery, in its own transaction; False if the row was not pending."""
@@ -91,7 +90,7 @@ class OutboxMixin(StoreBase):
             " ORDER BY created, id",
             (channel, recipient),
         )
-        return [_outbox_row(r) for r in rows]
+        return [outbox_row_from(r) for r in rows]
 
     def editable_rows(self, story_id: int, channel: str, since: datetime) -> list[OutboxRow]:
         """Sent, unmuted rows of a story with a message to edit, sent since `since`."""
@@ -100,7 +99,7 @@ class OutboxMixin(StoreBase):
             " AND muted = 0 AND message_ref IS NOT NULL AND finished >= ? ORDER BY id",
             (story_id, channel, ts(since)),
         )
-        return [_outbox_row(r) for r in rows]
+        return [outbox_row_from(r) for r in rows]
 
     def set_outlets_shown(self, row_id: int, count: int) -> None:
         """Record how many outlets the sent message of a row now names."""
@@ -126,7 +125,7 @@ class OutboxMixin(StoreBase):
             "SELECT * FROM outbox WHERE state = 'failed' ORDER BY finished DESC, id DESC LIMIT ?",
             (limit,),
         )
-        return [_outbox_row(r) for r in rows]
+        return [outbox_row_from(r) for r in rows]
 
     def delivery_log(self, outbox_id: int) -> list[dict[str, Any]]:
         """The log lines of one outbox row, oldest first."""
@@ -151,24 +150,3 @@ class OutboxMixin(StoreBase):
             " FROM outbox WHERE id = ?",
             (event, ts(now), message_ref, error, row_id),
         )
-
-
-def _outbox_row(row: dict[str, Any]) -> OutboxRow:
-    return OutboxRow(
-        id=row["id"],
-        story_id=row["story_id"],
-        channel=row["channel"],
-        recipient=row["recipient"],
-        watches=tuple(json.loads(row["watches"])),
-        snippet=row["snippet"],
-        state=row["state"],
-        attempts=row["attempts"],
-        next_attempt=parse_ts(row["next_attempt"]),
-        last_error=row["last_error"],
-        created=parse_ts(row["created"]),
-        finished=parse_ts(row["finished"]),
-        message_ref=row["message_ref"],
-        seen_item_id=row["seen_item_id"],
-        muted=bool(row["muted"]),
-        outlets_shown=row["outlets_shown"],
-    )

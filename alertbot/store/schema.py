@@ -25,6 +25,7 @@ Connection settings, and why:
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -231,8 +232,16 @@ def known_migrations() -> list[str]:
 
 
 def connect(path: str) -> sqlite3.Connection:
-    """A connection usable from the worker threads the app runs blocking steps on."""
+    """A connection for the store's thread (opened on another: `check_same_thread` off)."""
     return sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+
+
+def connect_read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection to an existing database, for the store runner's reader."""
+    uri = f"{Path(path).absolute().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
 
 
 def apply_pragmas(db: Database) -> None:

@@ -8,9 +8,7 @@ chats and their watches in `alertbot.store.chats`;
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from alertbot.sources.model import Validators
 from alertbot.store import schema
 from alertbot.store.chats import ChatsMixin
 from alertbot.store.items import ItemsMixin
-from alertbot.store.model import StoreError, parse_ts, ts, ts_or_none
+from alertbot.store.model import StoreError, parse_ts_or_none, ts, ts_or_none
 from alertbot.store.outbox import OutboxMixin
 from alertbot.store.recaps import RecapsMixin
 
@@ -40,6 +38,15 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the database: {exc}", path=str(path)) from None
         return cls._start(db, str(path))
+
+    @classmethod
+    def open_reader(cls, path: Path | str) -> Store:
+        """A read-only Store over an existing, migrated database (no migrations run)."""
+        try:
+            db = Database(schema.connect_read_only(str(path)))
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the database to read: {exc}", path=str(path)) from None
+        return cls(db, str(path))
 
     @classmethod
     def memory(cls) -> Store:
@@ -97,12 +104,12 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
             return SourceHealth(), Validators()
         r = rows[0]
         health = SourceHealth(
-            last_success=parse_ts(r["last_success"]),
-            last_attempt=parse_ts(r["last_attempt"]),
+            last_success=parse_ts_or_none(r["last_success"]),
+            last_attempt=parse_ts_or_none(r["last_attempt"]),
             last_error_kind=r["last_error_kind"],
             last_error=r["last_error"],
             consecutive_failures=r["consecutive_failures"],
-            next_poll=parse_ts(r["next_poll"]),
+            next_poll=parse_ts_or_none(r["next_poll"]),
         )
         return health, Validators(etag=r["etag"], last_modified=r["last_modified"])
 
@@ -165,29 +172,3 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
     def source_names(self) -> list[str]:
         """The sources that have state, by name."""
         return [r["name"] for r in self._rows("SELECT name FROM sources ORDER BY name")]
-
-    # -- recaps ------------------------------------------------------------------------
-
-    def recap_sent(self, date_key: str) -> bool:
-        """True if the recap for this local date (YYYY-MM-DD) was sent."""
-        return bool(self._value("SELECT 1 FROM recaps WHERE date_key = ?", (date_key,)))
-
-    def record_recap(self, date_key: str, now: datetime, recipients: Sequence[str]) -> None:
-        """Record that the recap for `date_key` was sent to `recipients`."""
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO recaps (date_key, sent_at, recipients) VALUES (?, ?, ?)"
-                " ON CONFLICT (date_key) DO UPDATE SET sent_at = excluded.sent_at,"
-                " recipients = excluded.recipients",
-                (date_key, ts(now), json.dumps(list(recipients), ensure_ascii=False)),
-            )
-
-    def recap_recipients(self, date_key: str) -> list[str]:
-        """Who the recap of `date_key` went to ("failed: …" entries for refusals)."""
-        value = self._value("SELECT recipients FROM recaps WHERE date_key = ?", (date_key,))
-        return json.loads(value) if value else []
-
-    def last_recap(self) -> tuple[str, datetime] | None:
-        """The date key and send time of the latest recap, for `alertbot status`."""
-        rows = self._rows("SELECT date_key, sent_at FROM recaps ORDER BY date_key DESC LIMIT 1")
-        return (rows[0]["date_key"], parse_ts(rows[0]["sent_at"])) if rows else None

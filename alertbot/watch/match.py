@@ -34,6 +34,7 @@ class Watch:
 
     name: str
     query: str
+    owner: int | None = None  # the chat whose watch it is; None for the config's
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class WatchMatch:
 
     watch: str
     spans: tuple[Span, ...]
+    owner: int | None = None  # the watch's owner (`Watch.owner`)
 
 
 # A compiled query: phrases hold word ids instead of words.
@@ -223,7 +225,8 @@ class Matcher:
                 continue
             ok, occurrences = _evaluate(compiled.tree, doc)
             if ok:
-                results.append(WatchMatch(compiled.watch.name, _spans(occurrences, doc)))
+                watch = compiled.watch
+                results.append(WatchMatch(watch.name, _spans(occurrences, doc), watch.owner))
         return results
 
     def match_article(self, title: str | None, text: str) -> list[WatchMatch]:

@@ -21,9 +21,9 @@ from email.message import EmailMessage
 
 from alertbot.config import Config
 from alertbot.notify.base import DeliveryError
-from alertbot.notify.mail import recap_message
-from alertbot.recap import Recap, build_recap
-from alertbot.store import Store
+from alertbot.recap.build import Recap, build_recap
+from alertbot.recap.render import recap_message
+from alertbot.store import RecapDelivery, StoreRunner
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class DailyRecap:
     def __init__(
         self,
         config: Config,
-        store: Store,
+        db: StoreRunner,
         send: Callable[[EmailMessage], Awaitable[None]],
         clock: Callable[[], datetime],
         *,
@@ -46,61 +46,61 @@ class DailyRecap:
         assert config.email is not None
         self._config = config
         self._email = config.email
-        self._store = store
+        self._db = db
         self._send = send
         self._clock = clock
         self._on_failure = on_failure
         self._failed_at: datetime | None = None
 
-    def due(self, now: datetime) -> str | None:
+    async def due(self, now: datetime) -> str | None:
         """Today's local date (YYYY-MM-DD) when its recap is due and not yet sent."""
         local = now.astimezone(self._config.timezone)
         if (local.hour, local.minute) < self._email.recap_time:
             return None
         key = local.date().isoformat()
-        return None if self._store.recap_sent(key) else key
+        return None if await self._db.run(self._db.store.recap_sent, key) else key
 
     async def run(self) -> bool:
         """Send today's recap if it is due; True when it was sent (or given up on)."""
         now = self._clock()
-        key = self.due(now)
+        key = await self.due(now)
         if key is None:
             return False
         if self._failed_at is not None and now - self._failed_at < RETRY_AFTER:
             return False
-        last = self._store.last_recap()
+        store = self._db.store
+        last = await self._db.run(store.last_recap)
         start = last[1] if last is not None else now - FIRST_PERIOD
-        recap = build_recap(self._store, start, now, self._config.timezone, date_key=key)
-        recipients: list[str] = []
+        tz = self._config.timezone
+        recap = await self._db.read(build_recap, start, now, tz, date_key=key)
+        deliveries: list[RecapDelivery] = []
         try:
             if self._email.recap_to and self._worth_sending(recap):
                 to = ", ".join(self._email.recap_to)
                 await self._send(self._message(recap, to, now))
-                recipients.extend(self._email.recap_to)
+                deliveries.extend(RecapDelivery(a) for a in self._email.recap_to)
         except DeliveryError as exc:
             if not exc.permanent:
                 self._failed_at = now
                 log.warning("recap %s: %s; trying again in 5 minutes", key, exc)
                 return False
-            recipients.append(f"failed: {exc}")
+            deliveries.extend(RecapDelivery(a, str(exc)) for a in self._email.recap_to)
             await self._tell(f"The {key} recap email failed: {exc}")
-        for chat_id, address in self._store.verified_chat_emails():
-            mine = build_recap(
-                self._store, start, now, self._config.timezone,
-                recipient=("telegram", str(chat_id)), date_key=key,
-            )  # fmt: skip
+        for chat_id, address in await self._db.run(store.verified_chat_emails):
+            chat = ("telegram", str(chat_id))
+            mine = await self._db.read(build_recap, start, now, tz, recipient=chat, date_key=key)
             if not self._worth_sending(mine):
                 continue
             try:
                 await self._send(self._message(mine, address, now))
-                recipients.append(address)
+                deliveries.append(RecapDelivery(address))
             except DeliveryError as exc:
                 log.warning("recap %s for chat %d (%s): %s", key, chat_id, address, exc)
-                recipients.append(f"failed {address}: {exc}")
-        self._store.record_recap(key, now, recipients)
+                deliveries.append(RecapDelivery(address, str(exc)))
+        await self._db.run(store.record_recap, key, now, deliveries)
         self._failed_at = None
-        log.info("recap %s: %d stories, sent to %d addresses", key, recap.story_count,
-                 sum(not r.startswith("failed") for r in recipients))  # fmt: skip
+        sent = sum(d.sent for d in deliveries)
+        log.info("recap %s: %d stories, sent to %d addresses", key, recap.story_count, sent)
         return True
 
     def _worth_sending(self, recap: Recap) -> bool:

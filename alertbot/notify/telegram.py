@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -30,33 +32,60 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from alertbot.bot.format import alert_html, alert_plain, backlog_html, backlog_plain
-from alertbot.bot.pacing import Pacer
 from alertbot.config import TelegramConfig
-from alertbot.notify.alert import Alert
+from alertbot.notify.alert import Alert, alert_for
 from alertbot.notify.base import DeliveryError
-from alertbot.store import OutboxRow, Store
+from alertbot.notify.pacing import Pacer
+from alertbot.notify.telegram_html import alert_html, alert_plain, backlog_html, backlog_plain
+from alertbot.store import OutboxRow, Store, StoreRunner
+from alertbot.stories import StoryId
 
 log = logging.getLogger(__name__)
 
 BACKLOG = 5  # more pending alerts than this for one chat are grouped into one message
 EDIT_WINDOW = timedelta(hours=48)  # Telegram lets bots edit their messages for 48 h
-HELD = "held"  # the message reference of an alert held back by /pause or /mute
 TIMED_OUT = "timed out after the request was sent"
 
 
-def message_ref(chat_id: int, message_id: int) -> str:
-    """The stored reference of a sent message."""
-    return f"{chat_id}:{message_id}"
+class Delivered(Enum):
+    """How an outbox row reached its chat."""
+
+    SENT = "sent"  # as its own message
+    GROUPED = "grouped"  # inside another row's grouped backlog message
+    HELD = "held"  # not sent: the chat was paused or muted (it goes to the recap)
 
 
-def parse_ref(ref: str) -> tuple[int, int] | None:
-    """(chat_id, message_id) from a stored reference; None for `held` or a grouped copy."""
-    chat, _, message = ref.partition(":")
-    try:
-        return int(chat), int(message)
-    except ValueError:
-        return None
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a delivered alert is in Telegram, stored in the outbox as text:
+    "CHAT:MESSAGE", "grouped:CHAT:MESSAGE" or "held"."""
+
+    how: Delivered
+    chat_id: int = 0
+    message_id: int = 0
+
+    def __str__(self) -> str:
+        if self.how is Delivered.HELD:
+            return "held"
+        ref = f"{self.chat_id}:{self.message_id}"
+        return f"grouped:{ref}" if self.how is Delivered.GROUPED else ref
+
+    @classmethod
+    def parse(cls, text: str | None) -> MessageRef | None:
+        """The stored text back as a reference; None for anything else."""
+        if text == "held":
+            return cls(Delivered.HELD)
+        how = Delivered.SENT
+        if text and text.startswith("grouped:"):
+            how, text = Delivered.GROUPED, text[len("grouped:") :]
+        chat, _, message = (text or "").partition(":")
+        try:
+            return cls(how, int(chat), int(message))
+        except ValueError:
+            return None
+
+
+HELD = str(MessageRef(Delivered.HELD))
 
 
 def buttons(alert: Alert, chat_watch_names: set[str]) -> InlineKeyboardMarkup:
@@ -82,49 +111,56 @@ class TelegramNotifier:
     def __init__(
         self,
         bot: Bot,
-        store: Store,
+        db: StoreRunner,
         config: TelegramConfig,
         timezone: ZoneInfo,
         clock: Callable[[], datetime],
         *,
         pacer: Pacer | None = None,
+        build_alert: Callable[[Store, OutboxRow], Alert | None] = alert_for,
     ) -> None:
         self._bot = bot
-        self._store = store
+        self._db = db
         self._config = config
         self._timezone = timezone
         self._clock = clock
         self._pacer = pacer or Pacer()
-        # Builds an Alert for another pending row (grouped backlogs, edits): the dispatcher's,
-        # given with set_alert_builder once the dispatcher exists.
-        self._alert_for: Callable[[OutboxRow], Alert | None] | None = None
-
-    def set_alert_builder(self, alert_for: Callable[[OutboxRow], Alert | None]) -> None:
-        """Give the function that turns an outbox row into an Alert (the dispatcher's)."""
-        self._alert_for = alert_for
+        # Builds an Alert for another pending row (grouped backlogs, edits), on the store's
+        # thread: the same builder the dispatcher uses.
+        self._build_alert = build_alert
 
     # -- sending -----------------------------------------------------------------------
 
     async def send(self, alert: Alert) -> str | None:
         """Deliver one alert (or the chat's whole backlog with it); see the module docstring."""
         chat_id = int(alert.recipient)
-        chat = self._store.chat(chat_id)
+        store = self._db.store
+        chat = await self._db.run(store.chat, chat_id)
         now = self._clock()
         if chat is not None and not chat.active:
             raise DeliveryError("the chat has blocked or removed the bot", permanent=True)
         if chat is not None and (chat.paused or chat.muted(now)):
             return HELD
-        backlog = self._store.pending_rows(self.channel, alert.recipient)
-        if len(backlog) > BACKLOG and self._alert_for is not None:
+        backlog = await self._db.run(store.pending_rows, self.channel, alert.recipient)
+        if len(backlog) > BACKLOG:
             return await self._send_backlog(chat_id, alert, backlog)
-        names = {w.name for w in self._store.chat_watches(chat_id)}
+        names = await self._watch_names(chat_id)
         markup = buttons(alert, names)
         html = alert_html(alert, self._timezone)
         plain = alert_plain(alert, self._timezone)
-        return await self._deliver(chat_id, alert, html, plain, markup)
+        return str(await self._deliver(chat_id, alert, html, plain, markup))
+
+    async def _watch_names(self, chat_id: int) -> set[str]:
+        watches = await self._db.run(self._db.store.chat_watches, chat_id)
+        return {w.name for w in watches}
+
+    def _alerts(self, rows: list[OutboxRow]) -> list[Alert]:
+        """The alerts of several rows (on the store's thread)."""
+        built = (self._build_alert(self._db.store, r) for r in rows)
+        return [a for a in built if a is not None]
 
     async def _send_backlog(self, chat_id: int, alert: Alert, backlog: list[OutboxRow]) -> str:
-        alerts = [a for a in (self._alert_for(r) for r in backlog) if a is not None]  # type: ignore[misc]
+        alerts = await self._db.run(self._alerts, backlog)
         if not any(a.outbox_id == alert.outbox_id for a in alerts):
             alerts.append(alert)
         ref = await self._deliver(
@@ -135,9 +171,10 @@ class TelegramNotifier:
         now = self._clock()
         for other in alerts:
             if other.outbox_id != alert.outbox_id:
-                self._store.mark_sent(other.outbox_id, now, f"grouped:{ref}")
+                carried = str(replace(ref, how=Delivered.GROUPED))
+                await self._db.run(self._db.store.mark_sent, other.outbox_id, now, carried)
         log.info("chat %d: %d pending alerts sent as one message", chat_id, len(alerts))
-        return ref
+        return str(ref)
 
     async def _deliver(
         self,
@@ -148,7 +185,7 @@ class TelegramNotifier:
         markup: InlineKeyboardMarkup | None,
         *,
         migrated: bool = False,
-    ) -> str:
+    ) -> MessageRef:
         preview = LinkPreviewOptions(is_disabled=not self._config.link_preview)
         await self._pacer.wait(chat_id)
         try:
@@ -171,14 +208,15 @@ class TelegramNotifier:
             raise DeliveryError(f"Telegram flood control: retry after {seconds:g} s",
                                 retry_after=seconds) from None  # fmt: skip
         except Forbidden as exc:
-            self._store.set_chat_flag(chat_id, "active", False, self._clock())
+            store = self._db.store
+            await self._db.run(store.set_chat_flag, chat_id, "active", False, self._clock())
             raise DeliveryError(f"Forbidden: {exc.message}", permanent=True) from None
         except ChatMigrated as exc:
             if migrated:
                 raise DeliveryError(f"chat moved twice: {exc.message}") from None
             new_id = int(exc.new_chat_id)
             log.info("chat %d became %d; alerts follow it", chat_id, new_id)
-            self._store.migrate_chat(chat_id, new_id)
+            await self._db.run(self._db.store.migrate_chat, chat_id, new_id)
             return await self._deliver(new_id, alert, html, plain, markup, migrated=True)
         except TimedOut as exc:
             if not _request_sent(exc):
@@ -191,27 +229,30 @@ class TelegramNotifier:
             raise DeliveryError(f"Bad Request: {exc.message}", permanent=True) from None
         except NetworkError as exc:  # 5xx, connection refused, reset
             raise DeliveryError(f"network error: {exc.message}") from None
-        return message_ref(message.chat_id, message.message_id)
+        return MessageRef(Delivered.SENT, message.chat_id, message.message_id)
 
     # -- "also:" edits -----------------------------------------------------------------
 
-    async def story_grew(self, story_id: int) -> int:
+    async def story_grew(self, story_id: StoryId) -> int:
         """Edit the sent alerts of a story that gained outlets; returns how many were edited."""
         now = self._clock()
-        rows = self._store.editable_rows(story_id, self.channel, now - EDIT_WINDOW)
-        story = self._store.story(story_id)
-        if story is None or self._alert_for is None:
+        store = self._db.store
+        rows = await self._db.run(store.editable_rows, story_id, self.channel, now - EDIT_WINDOW)
+        story = await self._db.run(store.story, story_id)
+        if story is None:
             return 0
         edited = 0
         for row in rows:
-            ref = parse_ref(row.message_ref or "")
-            if ref is None or len(story.outlets) <= row.outlets_shown:
+            ref = MessageRef.parse(row.message_ref)
+            if ref is None or ref.how is not Delivered.SENT:
                 continue
-            alert = self._alert_for(row)
+            if len(story.outlets) <= row.outlets_shown:
+                continue
+            alert = await self._db.run(self._build_alert, store, row)
             if alert is None:
                 continue
-            chat_id, message_id = ref
-            names = {w.name for w in self._store.chat_watches(chat_id)}
+            chat_id, message_id = ref.chat_id, ref.message_id
+            names = await self._watch_names(chat_id)
             await self._pacer.wait(chat_id)
             try:
                 await self._bot.edit_message_text(
@@ -227,7 +268,7 @@ class TelegramNotifier:
             except (Forbidden, NetworkError) as exc:  # RetryAfter and TimedOut included
                 log.info("chat %d: editing message %d: %s", chat_id, message_id, exc.message)
                 continue
-            self._store.set_outlets_shown(row.id, len(story.outlets))
+            await self._db.run(store.set_outlets_shown, row.id, len(story.outlets))
             edited += 1
         return edited
 

@@ -54,22 +54,33 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from alertbot.notify.alert import Alert
-from alertbot.snippet import Snippet
+from alertbot.notify.layout import (
+    BELL,
+    ELLIPSIS,
+    FSI,
+    PDI,
+    aware,
+    clean_snippet,
+    clean_text,
+    clip,
+    direction_mark,
+    esc,
+    isolate,
+    linkable,
+    local_time,
+    shorten,
+    shorten_quote,
+    u16,
+)
+from alertbot.watch.snippet import Snippet
 
 TELEGRAM_LIMIT = 4096  # UTF-16 code units of message text, after entity parsing
 BACKLOG_CHARS = 3500
-ELLIPSIS = "…"
-FSI, PDI = "\u2068", "\u2069"
-LRM, RLM = "\u200e", "\u200f"
-BELL = "🔔"
 
 _WATCH_CHARS = 48  # one watch name
 _WATCHES_CHARS = 160  # the whole watch-name line, before "(+N)"
@@ -77,7 +88,6 @@ _OUTLET_CHARS = 60
 _ALSO_CHARS = 40  # one outlet name in the "also" line
 _URL_TEXT_CHARS = 120  # a URL shown as text in HTML (not linkable)
 _PLAIN_URL_CHARS = 1000  # the URL line of the plain fallback
-_LINK_URL_CHARS = 2048  # longer URLs are not linked
 _MIN_TITLE = 60  # the title is cut below this only to stay under Telegram's limit
 _QUOTE_CONTEXT = 60  # words kept around the first match when the quote is cut for room
 _BACKLOG_TITLE = 120
@@ -85,28 +95,23 @@ _BACKLOG_WATCHES = 60
 _BACKLOG_OUTLET = 40
 _BACKLOG_URL = 300
 
-# Embedding, override and isolate controls: outside text must not open or close levels.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-# Characters a cut must not leave at the start of what follows: they attach to the
-# previous character (harakat, variation selectors, zero-width joiner).
-_JOINERS = frozenset("\u200d\ufe0e\ufe0f")
 _TAG = re.compile(r"<[^>]*>")
 
 
 def visible_length(html_text: str) -> int:
     """UTF-16 code units of the text Telegram shows: tags stripped, entities decoded."""
-    return _u16(html.unescape(_TAG.sub("", html_text)))
+    return u16(html.unescape(_TAG.sub("", html_text)))
 
 
 def also_line(outlets: Sequence[str], shown: int = 3) -> str:
     """ "also: A, B, C (+N)" for the other outlets (plain, unescaped, names isolated);
     "" when there are none."""
-    names = [_clip(n, _ALSO_CHARS) for n in outlets]
+    names = [clip(n, _ALSO_CHARS) for n in outlets]
     names = [n for n in names if n]
     if not names:
         return ""
     shown = max(1, shown)
-    text = "also: " + ", ".join(_isolate(n) for n in names[:shown])
+    text = "also: " + ", ".join(isolate(n) for n in names[:shown])
     if len(names) > shown:
         text += f" (+{len(names) - shown})"
     return text
@@ -165,8 +170,8 @@ class _Parts:
             title=title,
             url=url,
             linkable=linkable(url),
-            outlet=_clip(alert.outlet, _OUTLET_CHARS),
-            time=_local_time(alert.published, timezone),
+            outlet=clip(alert.outlet, _OUTLET_CHARS),
+            time=local_time(alert.published, timezone),
             quote=quote,
             also=also_line(alert.also),
         )
@@ -178,50 +183,50 @@ def _fit_alert(parts: _Parts, max_chars: int, *, html_mode: bool) -> str:
 
     def over(title: str, quote: Snippet, limit: int) -> int:
         text = compose(parts, title, quote)
-        return (visible_length(text) if html_mode else _u16(text)) - limit
+        return (visible_length(text) if html_mode else u16(text)) - limit
 
     title, quote = parts.title, parts.quote
     aim = min(max_chars, TELEGRAM_LIMIT)
     # Aim: the quote keeps its first match with some context, the title a readable head.
     if (excess := over(title, quote, aim)) > 0:
         floor = _quote_floor(quote)
-        quote = shorten_quote(quote, max(_u16(quote.text) - excess, floor))
+        quote = shorten_quote(quote, max(u16(quote.text) - excess, floor))
     if (excess := over(title, quote, aim)) > 0:
-        title = shorten(title, max(_u16(title) - excess, _MIN_TITLE))
+        title = shorten(title, max(u16(title) - excess, _MIN_TITLE))
     # Never over Telegram's limit: the quote, then the title, give way entirely.
     if (excess := over(title, quote, TELEGRAM_LIMIT)) > 0:
-        quote = shorten_quote(quote, max(_u16(quote.text) - excess, 0))
+        quote = shorten_quote(quote, max(u16(quote.text) - excess, 0))
     if (excess := over(title, quote, TELEGRAM_LIMIT)) > 0:
-        title = shorten(title, max(_u16(title) - excess, 1))
+        title = shorten(title, max(u16(title) - excess, 1))
     return compose(parts, title, quote)
 
 
 def _alert_html(parts: _Parts, title: str, quote: Snippet) -> str:
     m = parts.mark
-    lines = [f"{m}<b>{f'{BELL} {_esc(parts.watches)}'.rstrip()}</b>"]
+    lines = [f"{m}<b>{f'{BELL} {esc(parts.watches)}'.rstrip()}</b>"]
     if parts.linkable:
-        lines.append(f'{m}<a href="{_esc(parts.url)}">{_esc(_isolate(title))}</a>')
+        lines.append(f'{m}<a href="{esc(parts.url)}">{esc(isolate(title))}</a>')
     else:
-        lines.append(f"{m}{_esc(_isolate(title))}")
+        lines.append(f"{m}{esc(isolate(title))}")
         if parts.url:
-            lines.append(f"{m}{_esc(_isolate(shorten(parts.url, _URL_TEXT_CHARS)))}")
-    lines.append(f"{m}{_esc(_isolate(parts.outlet))} · {_isolate(parts.time)}")
+            lines.append(f"{m}{esc(isolate(shorten(parts.url, _URL_TEXT_CHARS)))}")
+    lines.append(f"{m}{esc(isolate(parts.outlet))} · {isolate(parts.time)}")
     if quote.text:
-        body = quote.render(lambda s: f"<b>{_esc(s)}</b>", _esc)
+        body = quote.render(lambda s: f"<b>{esc(s)}</b>", esc)
         lines.append(f"{m}{FSI}« {body} »{PDI}")
     if parts.also:
-        lines.append(_esc(parts.also))
+        lines.append(esc(parts.also))
     return "\n".join(lines)
 
 
 def _alert_plain(parts: _Parts, title: str, quote: Snippet) -> str:
     m = parts.mark
-    lines = [f"{m}{BELL} {parts.watches}".rstrip(), f"{m}{_isolate(title)}"]
+    lines = [f"{m}{BELL} {parts.watches}".rstrip(), f"{m}{isolate(title)}"]
     if parts.url:
         lines.append(shorten(parts.url, _PLAIN_URL_CHARS))
-    lines.append(f"{m}{_isolate(parts.outlet)} · {_isolate(parts.time)}")
+    lines.append(f"{m}{isolate(parts.outlet)} · {isolate(parts.time)}")
     if quote.text:
-        lines.append(f"{m}{_isolate(f'« {quote.text} »')}")
+        lines.append(f"{m}{isolate(f'« {quote.text} »')}")
     if parts.also:
         lines.append(parts.also)
     return "\n".join(lines)
@@ -234,9 +239,9 @@ def _backlog(
     alerts: Sequence[Alert], timezone: ZoneInfo, max_chars: int, *, html_mode: bool
 ) -> str:
     """Heading, "… and N more earlier" when some did not fit, then entries, newest last."""
-    size = visible_length if html_mode else _u16
+    size = visible_length if html_mode else u16
     limit = min(max_chars, TELEGRAM_LIMIT)
-    ordered = sorted(alerts, key=lambda a: _aware(a.published))
+    ordered = sorted(alerts, key=lambda a: aware(a.published))
     noun = "alert" if len(ordered) == 1 else "alerts"
     heading = f"{BELL} {len(ordered)} {noun} while you were away"
     heading = f"<b>{heading}</b>" if html_mode else heading
@@ -265,82 +270,36 @@ def _backlog_entry(alert: Alert, timezone: ZoneInfo, *, html_mode: bool) -> str:
     title = shorten(clean_text(alert.title) or "(no title)", _BACKLOG_TITLE)
     m = direction_mark(title, "")
     names = _watch_names(alert.watches, _BACKLOG_WATCHES, _BACKLOG_WATCHES)
-    outlet = _clip(alert.outlet, _BACKLOG_OUTLET)
-    time = _local_time(alert.published, timezone)
+    outlet = clip(alert.outlet, _BACKLOG_OUTLET)
+    time = local_time(alert.published, timezone)
     url = clean_text(alert.url)
     if not html_mode:
         lead = f"{names} — " if names else ""
-        lines = [f"{m}{lead}{_isolate(title)}", f"{m}{_isolate(outlet)} · {_isolate(time)}"]
+        lines = [f"{m}{lead}{isolate(title)}", f"{m}{isolate(outlet)} · {isolate(time)}"]
         if url:
             lines.append(shorten(url, _BACKLOG_URL))
         return "\n".join(lines)
     if linkable(url):
-        linked = f'<a href="{_esc(url)}">{_esc(_isolate(title))}</a>'
+        linked = f'<a href="{esc(url)}">{esc(isolate(title))}</a>'
     else:
-        linked = _esc(_isolate(title))
-    lead = f"<b>{_esc(names)}</b> — " if names else ""
-    return f"{m}{lead}{linked}\n{m}{_esc(_isolate(outlet))} · {_isolate(time)}"
+        linked = esc(isolate(title))
+    lead = f"<b>{esc(names)}</b> — " if names else ""
+    return f"{m}{lead}{linked}\n{m}{esc(isolate(outlet))} · {isolate(time)}"
 
 
-# --- text --------------------------------------------------------------------------------
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def _isolate(text: str) -> str:
-    """Text laid out as one unit, by its own first strong character."""
-    return f"{FSI}{text}{PDI}"
-
-
-def _u16(text: str) -> int:
-    """Length in UTF-16 code units, as Telegram counts: astral characters are two."""
-    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
-
-
-def direction_mark(*texts: str) -> str:
-    """RLM when the first strong character of the first text that has one is RTL."""
-    for text in texts:
-        for c in text:
-            kind = unicodedata.bidirectional(c)
-            if kind in ("R", "AL"):
-                return RLM
-            if kind == "L":
-                return LRM
-    return LRM
-
-
-def linkable(url: str) -> bool:
-    """An http(s) URL with a host, of a length Telegram takes: safe to put in an href."""
-    if not url or len(url) > _LINK_URL_CHARS or " " in url:
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. a malformed IPv6 host
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
-
-
-def _local_time(published: datetime, timezone: ZoneInfo) -> str:
-    return f"{_aware(published).astimezone(timezone):%Y-%m-%d %H:%M}"
-
-
-def _aware(moment: datetime) -> datetime:
-    """A naive time is UTC (what the store writes), not the host's local time."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+# --- helpers ------------------------------------------------------------------------------
 
 
 def _watch_names(watches: Sequence[str], each: int, total: int) -> str:
     """Isolated names joined by " · ", as many as fit in `total`, then "(+N)"."""
-    names = [n for n in (_clip(w, each) for w in watches) if n]
+    names = [n for n in (clip(w, each) for w in watches) if n]
     shown: list[str] = []
     used = 0
     for name in names:
-        cost = _u16(name) + 2 + (3 if shown else 0)
+        cost = u16(name) + 2 + (3 if shown else 0)
         if shown and used + cost > total:
             break
-        shown.append(_isolate(name))
+        shown.append(isolate(name))
         used += cost
     text = " · ".join(shown)
     if len(shown) < len(names):
@@ -348,134 +307,9 @@ def _watch_names(watches: Sequence[str], each: int, total: int) -> str:
     return text
 
 
-def _clip(text: str, limit: int) -> str:
-    return shorten(clean_text(text), limit)
-
-
-def clean_text(text: str) -> str:
-    """Outside text on one line: whitespace and controls collapsed, bidi overrides removed."""
-    return _clean_mapped(text)[0]
-
-
-def _clean_mapped(text: str) -> tuple[str, list[int]]:
-    """`text` on one line, whitespace collapsed, bidi controls removed, lone surrogates
-    replaced; and where each original index (and the end) lands in the result."""
-    out: list[str] = []
-    at: list[int] = []
-    for c in text:
-        at.append(len(out))
-        if c in _BIDI_CONTROLS:
-            continue
-        if c.isspace() or unicodedata.category(c) == "Cc":
-            if out and out[-1] != " ":
-                out.append(" ")
-            continue
-        out.append("\ufffd" if "\ud800" <= c <= "\udfff" else c)
-    if out and out[-1] == " ":
-        out.pop()
-    at.append(len(out))
-    return "".join(out), [min(i, len(out)) for i in at]
-
-
-def clean_snippet(snippet: Snippet) -> Snippet:
-    """The quote cleaned like any outside text, its marks moved along, sorted and merged
-    (stored marks are not trusted to be in range or in order)."""
-    text, at = _clean_mapped(snippet.text)
-    end = len(snippet.text)
-    marks: list[tuple[int, int]] = []
-    for start, stop in sorted(
-        (at[max(0, min(s, end))], at[max(0, min(e, end))]) for s, e in snippet.marks
-    ):
-        if stop <= start:
-            continue
-        if marks and start <= marks[-1][1]:
-            marks[-1] = (marks[-1][0], max(marks[-1][1], stop))
-        else:
-            marks.append((start, stop))
-    return Snippet(text, tuple(marks))
-
-
-def _fit(text: str, limit: int) -> int:
-    """The longest prefix of `text`, in characters, that is at most `limit` UTF-16 units,
-    not ending just before a combining character."""
-    used = 0
-    n = 0
-    for c in text:
-        used += 2 if ord(c) > 0xFFFF else 1
-        if used > limit:
-            break
-        n += 1
-    while 0 < n < len(text) and _attaches(text[n]):
-        n -= 1
-    return n
-
-
-def _attaches(c: str) -> bool:
-    return c in _JOINERS or unicodedata.combining(c) != 0
-
-
-def _word_end(text: str, n: int, keep: int = 0) -> int:
-    """`n` moved back to the space before the word it cuts, unless that loses too much
-    (more than a third, or goes below `keep`)."""
-    if n >= len(text) or text[n] == " ":
-        return n
-    space = text.rfind(" ", keep, n)
-    return space if space != -1 and space >= n - max(20, n // 3) else n
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` cut at a word to at most `limit` UTF-16 units, "…" where it was cut."""
-    if _u16(text) <= limit:
-        return text
-    if limit <= 1:
-        return ELLIPSIS if limit == 1 else ""
-    n = _word_end(text, _fit(text, limit - 1))
-    return text[:n].rstrip() + ELLIPSIS
-
-
 def _quote_floor(quote: Snippet) -> int:
     """How short the quote may get while aiming: its first match and some context."""
     if not quote.marks:
-        return min(_u16(quote.text), _QUOTE_CONTEXT)
+        return min(u16(quote.text), _QUOTE_CONTEXT)
     start, end = quote.marks[0]
-    return min(_u16(quote.text), _u16(quote.text[start:end]) + 2 + _QUOTE_CONTEXT)
-
-
-def shorten_quote(quote: Snippet, limit: int) -> Snippet:
-    """The quote cut to at most `limit` UTF-16 units at words, with "…" where cut,
-    keeping the first marked range (whole if it fits); marks moved along."""
-    text = quote.text
-    if _u16(text) <= limit:
-        return quote
-    if limit <= 2:
-        return Snippet("")
-    first_start, first_end = quote.marks[0] if quote.marks else (0, 0)
-    lo = 0
-    if _u16(text[:first_end]) > limit - 1:
-        # The match is too far in for a cut at the end alone: start shortly before it,
-        # a third of the spare room ahead of it.
-        spare = max(0, limit - 2 - _u16(text[first_start:first_end]))
-        lo = first_start - _fit(text[:first_start][::-1], spare // 3)
-        if lo > 0 and text[lo - 1] != " ":
-            space = text.find(" ", lo, first_start)
-            lo = space + 1 if space != -1 else lo
-        while lo < first_start and text[lo] == " ":
-            lo += 1
-        while lo < len(text) and _attaches(text[lo]):
-            lo += 1
-    prefix = ELLIPSIS if lo > 0 else ""
-    rest = text[lo:]
-    room = limit - len(prefix)
-    if _u16(rest) <= room:
-        kept, suffix = len(rest), ""
-    else:
-        n = _word_end(rest, _fit(rest, room - 1), keep=max(0, first_end - lo))
-        kept, suffix = len(rest[:n].rstrip()), ELLIPSIS
-    body = rest[:kept] + suffix
-    shift = len(prefix) - lo
-    marks = tuple(
-        (max(s, lo) + shift, min(e, lo + kept) + shift)
-        for s, e in quote.marks
-        if e > lo and s < lo + kept
-    )
-    return Snippet(prefix + body, marks)
+    return min(u16(quote.text), u16(quote.text[start:end]) + 2 + _QUOTE_CONTEXT)

@@ -1,0 +1,139 @@
+"""What a recap lists: every story alerted in a period, grouped by watch.
+
+    day_bounds(date_key, tz)             one local day as (start, end), DST-correct, in UTC
+    build_recap(store, start, end, tz)   -> Recap: the stories, sections and counts
+
+A story is in the recap when an outbox row for it was created in the period, whatever
+became of the row: sent, pending, failed, or held for a muted chat (a muted chat's matches
+go to the recap instead). A story under two watches is listed under both and counted once.
+Building reads the store (`Store.alerted_stories`); rendering is `alertbot.recap.render`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from alertbot.watch.snippet import Snippet
+
+if TYPE_CHECKING:
+    from alertbot.store import Store
+
+NO_WATCH = "(no watch)"  # a row that names no watch (should not happen) is still listed
+
+
+@dataclass(frozen=True)
+class RecapStory:
+    """One alerted story as the recap lists it."""
+
+    story_id: int
+    title: str
+    url: str
+    outlets: tuple[str, ...]  # outlet names, in the order they carried it
+    first_seen: datetime
+    published: datetime | None
+    snippet: Snippet
+    watches: tuple[str, ...]
+
+    @property
+    def when(self) -> datetime:
+        """The time shown and sorted on: published, else first seen (as alerts show)."""
+        return self.published or self.first_seen
+
+
+@dataclass(frozen=True)
+class RecapSection:
+    """The stories of one watch, newest first."""
+
+    watch: str
+    stories: tuple[RecapStory, ...]
+
+
+@dataclass(frozen=True)
+class Recap:
+    """Every story alerted in `[start, end)`, grouped by watch.
+
+    `sections` go from the watch with most stories to the fewest, ties by name.
+    """
+
+    date_key: str  # the local date (YYYY-MM-DD) the recap is for
+    start: datetime
+    end: datetime
+    timezone: ZoneInfo
+    sections: tuple[RecapSection, ...]
+    story_count: int  # distinct stories
+    outlet_count: int  # distinct outlets
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing matched in the period."""
+        return self.story_count == 0
+
+
+def day_bounds(date_key: str, timezone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local midnight of `date_key` to the next local midnight, as UTC datetimes.
+
+    A day is 23 or 25 hours long when the clocks change. The ends are returned in UTC
+    because subtracting two datetimes that share a zoneinfo ignores the change.
+    """
+    day = date.fromisoformat(date_key)
+    start = datetime.combine(day, time(), tzinfo=timezone)
+    end = datetime.combine(date.fromordinal(day.toordinal() + 1), time(), tzinfo=timezone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def build_recap(
+    store: Store,
+    start: datetime,
+    end: datetime,
+    timezone: ZoneInfo,
+    *,
+    recipient: tuple[str, str] | None = None,
+    date_key: str | None = None,
+) -> Recap:
+    """The stories alerted in `[start, end)`, to anyone or to `recipient` = (channel,
+    address) only; `date_key` defaults to the local date of `start`."""
+    stories: list[RecapStory] = []
+    for story, rows in store.alerted_stories(start, end, recipient):
+        names = dict.fromkeys(n for row in rows for n in row.watches) or dict.fromkeys(
+            story.watches
+        )
+        quotes = (Snippet.from_json(row.snippet) for row in rows)
+        snippet = next((q for q in quotes if q.text), None) or Snippet.from_json(story.snippet)
+        stories.append(
+            RecapStory(
+                story_id=story.id,
+                title=story.title,
+                url=story.url,
+                outlets=tuple(dict.fromkeys(o.source for o in story.outlets)),
+                first_seen=story.first_seen,
+                published=story.published,
+                snippet=snippet,
+                watches=tuple(names) or (NO_WATCH,),
+            )
+        )
+    by_watch: dict[str, list[RecapStory]] = defaultdict(list)
+    for story in stories:
+        for name in story.watches:
+            by_watch[name].append(story)
+    sections = [
+        RecapSection(name, tuple(sorted(items, key=_newest_first)))
+        for name, items in by_watch.items()
+    ]
+    sections.sort(key=lambda s: (-len(s.stories), s.watch.casefold(), s.watch))
+    return Recap(
+        date_key=date_key or start.astimezone(timezone).date().isoformat(),
+        start=start,
+        end=end,
+        timezone=timezone,
+        sections=tuple(sections),
+        story_count=len(stories),
+        outlet_count=len({o for s in stories for o in s.outlets}),
+    )
+
+
+def _newest_first(story: RecapStory) -> tuple[float, int]:
+    return (-story.when.timestamp(), -story.story_id)

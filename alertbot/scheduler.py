@@ -1,0 +1,419 @@
+"""The scheduler and its jobs: polls, dispatch, pruning, the daily recap; and shutdown.
+
+    AsyncIOScheduler (APScheduler 3, one per process)
+      poll:<source>   every source's interval, with jitter; one poll of a source at a time;
+                      a per-source deadline; a late run still runs (misfire grace)
+      dispatch        every few seconds, and straight after a poll that queued alerts
+      prune           daily: retention, and the story index's old entries
+      recap           every minute: the daily email recap, when due (alertbot.recap.daily)
+
+A poll fetches the source (conditional GET), completes its new entries into articles (CPU
+work in a process pool), prepares them on the pipeline's worker thread (fingerprints,
+matching), records them on the store's thread (stories, `Store.record_item`), and only then
+stores the source's validators and health: a crash before that point polls the same items
+again rather than skipping them.
+
+Threads. The event loop runs the jobs and the bot; the pipeline's worker owns the matcher
+(preparing articles, recompiling watches); the store's thread (`alertbot.store.runner`)
+owns the database and the story index. So a bot command's store call never waits for a
+poll's matching, only for at most one short transaction.
+
+A source that keeps failing backs off (`alertbot.sources.health`); its scheduled runs are
+skipped until its next poll time. Shutdown (SIGTERM, SIGINT): no new runs start, running
+ones get `GRACE` seconds to finish and are then cancelled, the database is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from alertbot.clock import utc_now
+from alertbot.config import Config, SourceConfig
+from alertbot.errors import SourceExistsError
+from alertbot.notify import DispatchCounts, Dispatcher
+from alertbot.pipeline import Pipeline, ProcessCounts, Watchlists
+from alertbot.sources.health import after_failure, after_success
+from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Validators
+from alertbot.sources.poll import Poller, PollResult
+from alertbot.sources.urls import canonical_url
+from alertbot.store import Store, StoreRunner
+from alertbot.stories import StoryId
+from alertbot.stories.index import WINDOW
+
+if TYPE_CHECKING:
+    from alertbot.bot.runtime import TelegramRuntime
+    from alertbot.recap.daily import DailyRecap
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DISPATCH_EVERY = timedelta(seconds=5)
+PRUNE_EVERY = timedelta(days=1)
+RECAP_CHECK = timedelta(minutes=1)  # how often the daily recap's time is checked
+MAX_ROUNDS = 10  # polls in a row of a source whose new entries exceed one poll's cap
+GRACE = 5.0  # seconds running work gets at shutdown before it is cancelled
+
+
+def poll_deadline(config: Config) -> float:
+    """Seconds one poll of a source may take, article pages included, before it is
+    abandoned: long enough for 50 article fetches, short enough that a hung source is
+    retried on its next run instead of holding its slot for good."""
+    return float(max(60, 6 * config.polling.timeout))
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source as the scheduler polls it: its config, and whether it is trusted (config
+    sources are; sources added from Telegram are fetched under alertbot.sources.safety)."""
+
+    config: SourceConfig
+    trusted: bool
+
+    @property
+    def key(self) -> str:
+        """The name as sources are told apart (case does not count)."""
+        return self.config.name.casefold()
+
+
+@dataclass
+class PollOutcome:
+    """What one poll of one source did."""
+
+    source: str
+    skipped: bool = False  # backing off after failures
+    error: FetchError | None = None
+    not_modified: bool = False
+    entries: int = 0
+    counts: ProcessCounts = field(default_factory=ProcessCounts)
+
+
+class Scheduler:
+    """The running worker: polls sources, queues alerts, dispatches them, on one scheduler."""
+
+    def __init__(
+        self,
+        config: Config,
+        db: StoreRunner,
+        pipeline: Pipeline,
+        poller: Poller,
+        dispatcher: Dispatcher,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        work: Executor | None = None,
+        telegram: TelegramRuntime | None = None,
+        daily: DailyRecap | None = None,
+    ) -> None:
+        self.config = config
+        self.telegram = telegram
+        self.daily = daily
+        self.db = db
+        self.pipeline = pipeline
+        self.poller = poller
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self._work = work or ThreadPoolExecutor(1, thread_name_prefix="alertbot-pipeline")
+        self._running: set[asyncio.Task[Any]] = set()
+        self._scheduler: AsyncIOScheduler | None = None
+        self.sources: dict[str, Source] = {}
+        for config_source in config.sources:
+            self._add(Source(config_source, trusted=True))
+        for runtime_source in db.store.runtime_sources():
+            if runtime_source.name.casefold() not in self.sources:
+                self._add(Source(runtime_source, trusted=False))
+        self._stopping = False
+
+    @property
+    def store(self) -> Store:
+        """The store (for reading in tests and tools; async code goes through `db`)."""
+        return self.db.store
+
+    def _add(self, source: Source) -> None:
+        self.sources[source.key] = source
+
+    async def in_pipeline(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run matcher work (preparing articles, recompiling watches) on the pipeline's
+        worker thread, in order, off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._work, partial(function, *args, **kwargs))
+
+    async def set_chat_watches(self) -> None:
+        """Recompile the watches after a chat's changed (read from the store)."""
+        chat_watches = await self.db.run(self.db.store.all_chat_watches)
+        current = self.pipeline.watchlists
+        watchlists = Watchlists(current.config_watches, current.config_recipients, chat_watches)
+        await self.in_pipeline(self.pipeline.set_watchlists, watchlists)
+
+    # -- polling -----------------------------------------------------------------------
+
+    async def poll_source(self, source: Source, *, force: bool = False) -> PollOutcome:
+        """Poll one source, record its new articles and their alerts, save its health.
+
+        Without `force`, a source that is backing off after failures is skipped until its
+        next poll time. A source listing more new entries than one poll completes is polled
+        again at once (up to `MAX_ROUNDS` times), and its validators are kept back until
+        nothing is left, so a 304 can never hide entries that were cut off.
+        """
+        name = source.config.name
+        now = self.clock()
+        health, validators = await self.db.run(self.db.store.source_state, name)
+        if (
+            not force
+            and health.consecutive_failures
+            and health.next_poll is not None
+            and now < health.next_poll
+        ):
+            return PollOutcome(name, skipped=True)
+        outcome = PollOutcome(name)
+        saved = validators
+        for _ in range(MAX_ROUNDS):
+            result = await self._poll_once(source, validators)
+            outcome.error = result.error
+            outcome.not_modified = result.not_modified
+            outcome.entries = max(outcome.entries, result.entries)
+            if result.articles:
+                outcome.counts.add(await self._process(result))
+            if result.error is not None or not result.remaining:
+                if result.error is None:
+                    saved = result.validators
+                break
+            validators = Validators()  # fetch the whole listing again for the rest
+        interval = self._interval(source)
+        done = self.clock()
+        if outcome.error is not None:
+            health = after_failure(health, outcome.error, done, interval)
+        else:
+            health = after_success(health, done, interval)
+        await self.db.run(self.db.store.save_source_state, name, source.config.url, health, saved)
+        if outcome.counts.queued:
+            log.info("source %r: %d new alerts queued", name, outcome.counts.queued)
+        await self._stories_grew(outcome.counts.grown)
+        return outcome
+
+    async def _process(self, result: PollResult) -> ProcessCounts:
+        """Prepare a poll's articles on the pipeline's worker, record them on the store's."""
+        prepared = await self.in_pipeline(self.pipeline.prepare, result.articles, self.clock())
+        return await self.db.run(self.pipeline.record, self.db.store, prepared, self.clock())
+
+    async def _poll_once(self, source: Source, validators: Validators) -> PollResult:
+        """One fetch of the source and its new entries, abandoned at the deadline."""
+        deadline = poll_deadline(self.config)
+        try:
+            return await asyncio.wait_for(
+                self.poller.poll(
+                    source.config,
+                    validators,
+                    self.clock(),
+                    trusted=source.trusted,
+                    seen=partial(self._seen, source.config.name),
+                ),
+                deadline,
+            )
+        except TimeoutError:
+            message = f"poll did not finish within {deadline:g} s; abandoned"
+            log.warning("source %r: %s", source.config.name, message)
+            error = FetchError(FetchErrorKind.TIMEOUT, message)
+            return PollResult(source.config.name, validators=validators, error=error)
+
+    async def _stories_grew(self, story_ids: set[StoryId]) -> None:
+        """Tell the notifiers that these stories gained outlets (Telegram edits "also:")."""
+        for notifier in self.dispatcher.notifiers:
+            for story_id in sorted(story_ids):
+                await notifier.story_grew(story_id)
+
+    async def _seen(self, source: str, entries: Sequence[Entry]) -> list[bool]:
+        """For each entry, whether its URL or guid is already known (its page is not
+        fetched): one call on the store's thread for the whole listing."""
+        return await self.db.run(_seen_entries, self.db.store, source, entries)
+
+    async def poll_and_dispatch(self, source: Source) -> None:
+        """The scheduled job of one source: poll it, then deliver what it queued."""
+        outcome = await self.poll_source(source)
+        if outcome.counts.queued and not self._stopping:
+            await self.dispatcher.dispatch()
+
+    def _interval(self, source: Source) -> timedelta:
+        return timedelta(seconds=source.config.interval or self.config.polling.interval)
+
+    # -- one pass ----------------------------------------------------------------------
+
+    async def run_once(self) -> tuple[list[PollOutcome], DispatchCounts]:
+        """Poll every source once (backoff ignored), then deliver everything due."""
+        outcomes = await asyncio.gather(
+            *(self.poll_source(s, force=True) for s in self.sources.values())
+        )
+        sent = await self.dispatcher.dispatch()
+        return list(outcomes), sent
+
+    # -- the scheduler -----------------------------------------------------------------
+
+    async def prune(self) -> None:
+        """Drop what retention allows, and the index's stories too old to be joined."""
+        now = self.clock()
+        retention = timedelta(seconds=self.config.retention)
+        counts = await self.db.run(self.db.store.prune, now, retention)
+        await self.db.run(self.pipeline.forget_before, now - 2 * WINDOW)
+        log.info(
+            "pruned %d seen items, %d outbox rows, %d stories",
+            counts.seen_items, counts.outbox, counts.stories,
+        )  # fmt: skip
+
+    def _job(
+        self, make: Callable[[], Awaitable[object]]
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
+        """A scheduler job tracked for shutdown (an error in it is logged by APScheduler
+        with its traceback, and the job runs again at its next time)."""
+
+        async def job() -> None:
+            if self._stopping:
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await make()
+            finally:
+                self._running.discard(task)
+
+        return job
+
+    def _every(
+        self,
+        job_id: str,
+        make: Callable[[], Awaitable[object]],
+        every: timedelta,
+        first: datetime,
+        *,
+        jitter: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Run `make` every `every` from `first`: one run at a time, late runs coalesced,
+        a run late by less than one interval still made."""
+        assert self._scheduler is not None
+        self._scheduler.add_job(
+            self._job(make),
+            IntervalTrigger(seconds=every.total_seconds(), jitter=jitter),
+            id=job_id,
+            name=name or job_id,
+            next_run_time=first,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(every.total_seconds()),
+            replace_existing=True,
+        )
+
+    def schedule(self, scheduler: AsyncIOScheduler) -> None:
+        """Add the poll, dispatch, prune and recap jobs."""
+        self._scheduler = scheduler
+        now = self.clock()
+        count = max(1, len(self.sources))
+        for i, source in enumerate(self.sources.values()):
+            interval = self._interval(source)
+            # Spread the first polls over the first few seconds instead of all at once.
+            self._schedule_source(
+                source, now + timedelta(seconds=min(interval.total_seconds(), 10) * i / count)
+            )
+        self._every("dispatch", self.dispatcher.dispatch, DISPATCH_EVERY, now)
+        if self.daily is not None:
+            self._every("recap", self.daily.run, RECAP_CHECK, now + timedelta(seconds=5))
+        self._every("prune", self.prune, PRUNE_EVERY, now + timedelta(minutes=1))
+
+    def _schedule_source(self, source: Source, first: datetime) -> None:
+        interval = self._interval(source)
+        self._every(
+            f"poll:{source.key}",
+            partial(self.poll_and_dispatch, source),
+            interval,
+            first,
+            jitter=min(interval.total_seconds() * 0.1, 30),
+            name=f"poll {source.config.name}",
+        )
+
+    async def add_source(self, config: SourceConfig, added_by: int | None) -> PollOutcome:
+        """Add an untrusted source at run time: polled once now (its current items are
+        recorded, and alert like any others); kept and scheduled only if that worked."""
+        source = Source(config, trusted=False)
+        if source.key in self.sources:
+            raise SourceExistsError(f"a source named {config.name!r} exists")
+        self._add(source)
+        outcome = await self.poll_source(source, force=True)
+        if outcome.error is not None:
+            del self.sources[source.key]
+            return outcome
+        await self.db.run(self.db.store.add_runtime_source, config, added_by, self.clock())
+        if self._scheduler is not None and self._scheduler.running:
+            self._schedule_source(source, self.clock() + self._interval(source))
+        if outcome.counts.queued:
+            await self.dispatcher.dispatch()
+        return outcome
+
+    async def remove_source(self, name: str) -> SourceConfig | None:
+        """Remove a source added at run time (config sources stay); None if there is none."""
+        removed = await self.db.run(self.db.store.remove_runtime_source, name)
+        if removed is None:
+            return None
+        self.sources.pop(name.casefold(), None)
+        if self._scheduler is not None:
+            job = self._scheduler.get_job(f"poll:{name.casefold()}")
+            if job is not None:
+                job.remove()
+        return removed
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Run the scheduler until `stop` is set, then shut down within about GRACE s."""
+        scheduler = AsyncIOScheduler(timezone=self.config.timezone)
+        self.schedule(scheduler)
+        scheduler.start()
+        if self.telegram is not None:
+            self.telegram.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.shutdown(scheduler)
+
+    async def shutdown(self, scheduler: AsyncIOScheduler | None = None) -> None:
+        """Stop taking work; give running jobs GRACE seconds, then cancel them."""
+        self._stopping = True
+        self.dispatcher.stop()
+        if self.telegram is not None:
+            await self.telegram.stop()
+        if scheduler is not None and scheduler.running:
+            scheduler.pause()
+        running = set(self._running)
+        if running:
+            _, late = await asyncio.wait(running, timeout=GRACE)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("shutdown: abandoned %d running job(s)", len(late))
+                await asyncio.wait(late, timeout=1.0)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+        # A step already on the pipeline's worker finishes (it is short); nothing new starts.
+        await asyncio.to_thread(partial(_shutdown_executor, self._work))
+
+
+def _seen_entries(store: Store, source: str, entries: Sequence[Entry]) -> list[bool]:
+    seen = []
+    for entry in entries:
+        try:
+            url = canonical_url(entry.url)
+        except ValueError:
+            seen.append(False)
+            continue
+        seen.append(store.is_seen_entry(url, entry.guid, source))
+    return seen
+
+
+def _shutdown_executor(executor: Executor) -> None:
+    executor.shutdown(wait=True, cancel_futures=True)
