@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alertbot import durations
 from alertbot.errors import ConfigError, QuerySyntaxError
 from alertbot.watch.match import Watch
 from alertbot.watch.query import parse_query
 
 DEFAULT_CONFIG = Path("config/alertbot.toml")
-_DURATION_RE = re.compile(r"^(\d+)(s|m|h|d)$")
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 SOURCE_TYPES = ("feed", "page", "sitemap", "telegram")
@@ -111,15 +110,11 @@ class Config:
 
 
 def parse_duration(value: str, key: str, path: str | None = None) -> int:
-    """Seconds in a duration such as `30s`, `5m`, `2h`, `1d`."""
-    m = _DURATION_RE.match(value.strip()) if isinstance(value, str) else None
-    if not m or int(m.group(1)) == 0:
-        raise ConfigError(
-            f"bad duration {value!r} (use a positive number and s, m, h or d: 30s, 5m, 2h, 1d)",
-            path=path,
-            key=key,
-        )
-    return int(m.group(1)) * _DURATION_UNITS[m.group(2)]
+    """Seconds in a duration such as `30s`, `5m`, `2h`, `1d` (`alertbot.durations`)."""
+    try:
+        return durations.parse_duration(value)
+    except durations.DurationError as exc:
+        raise ConfigError(str(exc), path=path, key=key) from None
 
 
 class _Table:

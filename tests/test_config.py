@@ -173,9 +173,10 @@ def test_bad_polling_durations(write, value):
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("5m", 300), ("2h", 7200), ("1d", 86400)]
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("2h", 7200), ("1d", 86400), ("2h30m", 9000), ("٥m", 300)],
 )
-def test_durations(text, seconds):
+def test_durations_share_the_bots_grammar(text, seconds):
     assert parse_duration(text, "x") == seconds
 
 

@@ -74,3 +74,16 @@ def test_render_passes_unmarked_text_through_plain_so_html_can_escape_it():
         lambda s: f"<b>{s}</b>", lambda s: s.replace("&", "&amp;").replace("<", "&lt;")
     )
     assert html == "a &lt; b &amp; <b>ناريشكين</b>"
+
+
+def test_the_quote_ends_where_a_phrase_may_not_run_on():
+    """Regression: the quote and the phrase matcher used two sentence rules; "U.S." cut a
+    quote short though a phrase ran across it, and "؛" ended a phrase but not a quote."""
+    text = "The U.S. envoy met Naryshkin in Cairo. Talks follow"
+    assert snippet_for("", text, [_match("text", text, "Naryshkin")]).text == (
+        "The U.S. envoy met Naryshkin in Cairo."
+    )
+    text = "بحث الرئيس ملف الطاقة؛ واستقبل ناريشكين في القاهرة"
+    assert snippet_for("", text, [_match("text", text, "ناريشكين")]).text == (
+        "واستقبل ناريشكين في القاهرة"
+    )

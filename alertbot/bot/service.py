@@ -15,18 +15,18 @@ is handed, and reads the time only through the clock it is given.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from alertbot.durations import DurationError, parse_duration
 from alertbot.errors import AlertbotError, QuerySyntaxError
 from alertbot.store import Store
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.text.normalize import normalize_word
 from alertbot.text.tokenize import is_arabic
 from alertbot.watch.match import Matcher, Watch
-from alertbot.watch.query import Near, Node, Not, Phrase, parse_query
+from alertbot.watch.query import parse_query, phrases
 from alertbot.watch.snippet import Snippet, snippet_for
 
 MAX_NAME = 40
@@ -43,10 +43,6 @@ MUTE_USAGE = "usage: /mute DURATION, e.g. /mute 2h (1m to 30d)"
 
 _COLONS = ":\uff1a"  # ASCII and fullwidth; Arabic text uses the ASCII colon
 _NOT_IN_NAME = set('"“”«»„()')
-# Arabic-Indic and Extended (Persian/Urdu) digits, as phones type them.
-_DIGITS = {cp: ord("0") + cp % 16 for cp in (*range(0x0660, 0x066A), *range(0x06F0, 0x06FA))}
-_DURATION_PART = re.compile(r"(\d+)([dhms])")
-_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 class UsageError(AlertbotError):
@@ -134,11 +130,10 @@ def _short_name(query: str) -> str:
 
 def parse_duration_arg(text: str) -> timedelta:
     """/mute's duration: "90s", "30m", "2h", "1d" or combined ("2h30m"), 1m to 30d."""
-    compact = "".join(text.translate(_DIGITS).casefold().split())
-    if not compact or _DURATION_PART.sub("", compact):
-        raise UsageError(MUTE_USAGE)
-    # Summed as integers first: a huge number must be a usage error, not an OverflowError.
-    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(compact))
+    try:
+        seconds = parse_duration(text)
+    except DurationError:
+        raise UsageError(MUTE_USAGE) from None
     if not MIN_MUTE.total_seconds() <= seconds <= MAX_MUTE.total_seconds():
         raise UsageError(MUTE_USAGE)
     return timedelta(seconds=seconds)
@@ -246,7 +241,7 @@ def _understood(matcher: Matcher, watch: Watch) -> tuple[tuple[str, tuple[str, .
     """Each distinct word of the (single) compiled watch with its lemmas, for display."""
     # The matcher keys Latin and Cyrillic words by their folded form; show them as written.
     written: dict[str, str] = {}
-    for word in _words(parse_query(watch.query)):
+    for word in (w for phrase in phrases(parse_query(watch.query)) for w in phrase.words):
         norm = normalize_word(word)
         if not is_arabic(norm):
             written.setdefault(norm, word)
@@ -257,14 +252,3 @@ def _understood(matcher: Matcher, watch: Watch) -> tuple[tuple[str, tuple[str, .
         else:
             out.append((word, tuple(lemmas)))
     return tuple(out)
-
-
-def _words(node: Node) -> list[str]:
-    """The query's words in the order they are written."""
-    if isinstance(node, Phrase):
-        return list(node.words)
-    if isinstance(node, Near):
-        return _words(node.left) + _words(node.right)
-    if isinstance(node, Not):
-        return _words(node.part)
-    return [w for part in node.parts for w in _words(part)]

@@ -31,10 +31,10 @@ _TRAILING_CONTROLS = (
     "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
     "\u2060\u2066\u2067\u2068\u2069\ufeff\u061c"
 )
-# Between two words, these end a sentence or a line: phrases do not run across them.
-# A full stop counts when a space follows it (after any closing quote or bracket), unless
-# it ends a one-letter Latin word: "U.S. envoy" and "E. Naryshkin" run on.
-_BREAK_RE = re.compile(r"[\n\r!?؟؛…]|\.[\"'»”’)\]]*\s")
+# These end a sentence or a line: phrases do not run across them, and an alert quotes the
+# sentence they bound. A full stop counts when a space follows it (after any closing quote
+# or bracket), unless it ends a one-letter Latin word: "U.S. envoy" and "E. Naryshkin" run on.
+_BREAK_RE = re.compile(r"[\n\r!?؟؛…۔]|\.[\"'»”’)\]]*(?=\s)")
 _ARABIC_RE = re.compile(f"[{_ARABIC_LETTERS}]")
 
 
@@ -59,19 +59,31 @@ def tokenize(text: str) -> list[Token]:
         norm = normalize_word(surface)
         if not norm:
             continue
-        breaks = bool(tokens) and breaks_between(text, prev_end, start, tokens[-1].surface)
+        breaks = bool(tokens) and breaks_between(text, prev_end, start)
         tokens.append(Token(start, end, surface, norm, _ARABIC_RE.search(norm) is not None, breaks))
         prev_end = end
     return tokens
 
 
-def breaks_between(text: str, gap_start: int, gap_end: int, previous: str) -> bool:
-    """True when text[gap_start:gap_end], after the word `previous`, ends a sentence or line."""
-    m = _BREAK_RE.search(text, gap_start, gap_end)
-    if m is None:
+def sentence_breaks(text: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
+    """Each place in text[start:end] that ends a sentence or a line, in order: the one rule
+    for phrases (which do not run across them) and for the sentence an alert quotes."""
+    for m in _BREAK_RE.finditer(text, start, len(text) if end is None else end):
+        if m.group()[0] == "." and _after_initial(text, m.start()):
+            continue
+        yield m
+
+
+def _after_initial(text: str, at: int) -> bool:
+    """True when text[at] follows a one-letter Latin word ("U" of "U.S.", "E. Naryshkin")."""
+    if at == 0 or not text[at - 1].isalpha() or is_arabic(text[at - 1]):
         return False
-    initial = m.group()[0] == "." and len(previous) == 1 and not is_arabic(previous)
-    return not initial or _BREAK_RE.search(text, m.end(), gap_end) is not None
+    return at == 1 or not text[at - 2].isalnum()
+
+
+def breaks_between(text: str, gap_start: int, gap_end: int) -> bool:
+    """True when text[gap_start:gap_end], the gap between two words, ends a sentence or line."""
+    return next(sentence_breaks(text, gap_start, gap_end), None) is not None
 
 
 def words(text: str) -> Iterator[tuple[int, int, str]]:

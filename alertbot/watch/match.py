@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis
 from alertbot.text.normalize import has_harakat, normalize_word
 from alertbot.text.tokenize import breaks_between, is_arabic, words
-from alertbot.watch.query import And, Near, Node, Not, Or, Phrase, parse_query
+from alertbot.watch.query import And, Near, Node, Not, Phrase, parse_query, walk
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,57 @@ class WatchMatch:
     owner: int | None = None  # the watch's owner (`Watch.owner`)
 
 
-# A compiled query: phrases hold word ids instead of words.
+# A compiled query: the parsed tree's shape, with word ids where the parser has words.
 @dataclass(frozen=True)
 class _Words:
+    """A phrase: consecutive words, each a query word id."""
+
     ids: tuple[int, ...]
 
+    @property
+    def children(self) -> tuple[()]:
+        return ()
 
-_Compiled = _Words | Near | And | Or | Not
+
+@dataclass(frozen=True)
+class _Near:
+    left: _Compiled
+    right: _Compiled
+    distance: int
+
+    @property
+    def children(self) -> tuple[_Compiled, _Compiled]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True)
+class _And:
+    parts: tuple[_Compiled, ...]
+
+    @property
+    def children(self) -> tuple[_Compiled, ...]:
+        return self.parts
+
+
+@dataclass(frozen=True)
+class _Or:
+    parts: tuple[_Compiled, ...]
+
+    @property
+    def children(self) -> tuple[_Compiled, ...]:
+        return self.parts
+
+
+@dataclass(frozen=True)
+class _Not:
+    part: _Compiled
+
+    @property
+    def children(self) -> tuple[_Compiled]:
+        return (self.part,)
+
+
+_Compiled = _Words | _Near | _And | _Or | _Not
 
 
 @dataclass(frozen=True)
@@ -94,8 +138,8 @@ class _Field:
 
     def adjacent(self, first: int, second: int) -> bool:
         """True when word `second` follows word `first` with no sentence break between."""
-        _, end, surface, _ = self.words[first]
-        return not breaks_between(self.text, end, self.words[second][0], surface)
+        end = self.words[first][1]
+        return not breaks_between(self.text, end, self.words[second][0])
 
 
 _EMPTY: frozenset[int] = frozenset()
@@ -127,16 +171,12 @@ class Matcher:
         if isinstance(node, Phrase):
             return _Words(tuple(self._word_id(w) for w in node.words))
         if isinstance(node, Near):
-            return Near(
-                self._compile_node(node.left),
-                self._compile_node(node.right),
-                node.distance,
-                node.column,
-            )
+            left, right = self._compile_node(node.left), self._compile_node(node.right)
+            return _Near(left, right, node.distance)
         if isinstance(node, Not):
-            return Not(self._compile_node(node.part), node.column)
+            return _Not(self._compile_node(node.part))
         parts = tuple(self._compile_node(p) for p in node.parts)
-        return And(parts) if isinstance(node, And) else Or(parts)
+        return _And(parts) if isinstance(node, And) else _Or(parts)
 
     def _word_id(self, word: str) -> int:
         norm = normalize_word(word)
@@ -237,13 +277,7 @@ class Matcher:
 
 
 def _ids_in(node: _Compiled) -> set[int]:
-    if isinstance(node, _Words):
-        return set(node.ids)
-    if isinstance(node, Near):
-        return _ids_in(node.left) | _ids_in(node.right)
-    if isinstance(node, Not):
-        return _ids_in(node.part)
-    return set().union(*(_ids_in(p) for p in node.parts))
+    return {i for n in walk(node) if isinstance(n, _Words) for i in n.ids}
 
 
 def _phrase_occurrences(ids: tuple[int, ...], doc: list[_Field]) -> list[_Occurrence]:
@@ -266,9 +300,9 @@ def _occurrences(node: _Compiled, doc: list[_Field]) -> list[_Occurrence]:
     """Where a positional node (words, NEAR, OR of them) occurs."""
     if isinstance(node, _Words):
         return _phrase_occurrences(node.ids, doc)
-    if isinstance(node, Or):
+    if isinstance(node, _Or):
         return [occ for part in node.parts for occ in _occurrences(part, doc)]
-    assert isinstance(node, Near), node
+    assert isinstance(node, _Near), node
     left = _occurrences(node.left, doc)
     right = _occurrences(node.right, doc) if left else []
     found = []
@@ -288,13 +322,13 @@ def _occurrences(node: _Compiled, doc: list[_Field]) -> list[_Occurrence]:
 
 def _evaluate(node: _Compiled, doc: list[_Field]) -> tuple[bool, list[_Occurrence]]:
     """Whether the node holds for the article, and the occurrences that make it hold."""
-    if isinstance(node, _Words | Near):
+    if isinstance(node, _Words | _Near):
         found = _occurrences(node, doc)
         return bool(found), found
-    if isinstance(node, Not):
+    if isinstance(node, _Not):
         ok, _ = _evaluate(node.part, doc)
         return not ok, []
-    if isinstance(node, And):
+    if isinstance(node, _And):
         collected: list[_Occurrence] = []
         for part in node.parts:
             ok, found = _evaluate(part, doc)

@@ -19,7 +19,9 @@ article, so they are rejected. NEAR joins things that have a position in the tex
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from alertbot.errors import QuerySyntaxError
 from alertbot.text.tokenize import tokenize
@@ -37,6 +39,11 @@ class Phrase:
     words: tuple[str, ...]
     column: int
 
+    @property
+    def children(self) -> tuple[()]:
+        """A phrase is a leaf."""
+        return ()
+
 
 @dataclass(frozen=True)
 class Near:
@@ -47,6 +54,11 @@ class Near:
     distance: int
     column: int
 
+    @property
+    def children(self) -> tuple[Node, Node]:
+        """Both sides."""
+        return (self.left, self.right)
+
 
 @dataclass(frozen=True)
 class And:
@@ -54,12 +66,22 @@ class And:
 
     parts: tuple[Node, ...]
 
+    @property
+    def children(self) -> tuple[Node, ...]:
+        """The parts."""
+        return self.parts
+
 
 @dataclass(frozen=True)
 class Or:
     """At least one part occurs."""
 
     parts: tuple[Node, ...]
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        """The parts."""
+        return self.parts
 
 
 @dataclass(frozen=True)
@@ -69,8 +91,32 @@ class Not:
     part: Node
     column: int
 
+    @property
+    def children(self) -> tuple[Node]:
+        """The part."""
+        return (self.part,)
+
 
 Node = Phrase | Near | And | Or | Not
+
+
+class Tree(Protocol):
+    """A node of a query tree, parsed or compiled (`alertbot.watch.match`)."""
+
+    @property
+    def children(self) -> Sequence[Tree]: ...
+
+
+TreeT = TypeVar("TreeT", bound=Tree)
+
+
+def walk(node: TreeT) -> Iterator[TreeT]:
+    """Every node of the tree under `node` (itself first), in reading order."""
+    stack: list[TreeT] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -244,13 +290,7 @@ def _positional(node: Node) -> bool:
 
 
 def _first_not(node: Node) -> Not | None:
-    if isinstance(node, Not):
-        return node
-    if isinstance(node, And | Or):
-        for part in node.parts:
-            if (found := _first_not(part)) is not None:
-                return found
-    return None
+    return next((n for n in walk(node) if isinstance(n, Not)), None)
 
 
 def _looks_for_something(node: Node) -> bool:
@@ -278,10 +318,4 @@ def parse_query(query: str) -> Node:
 
 def phrases(node: Node) -> list[Phrase]:
     """Every phrase in the tree, in reading order."""
-    if isinstance(node, Phrase):
-        return [node]
-    if isinstance(node, Near):
-        return phrases(node.left) + phrases(node.right)
-    if isinstance(node, Not):
-        return phrases(node.part)
-    return [p for part in node.parts for p in phrases(part)]
+    return [n for n in walk(node) if isinstance(n, Phrase)]

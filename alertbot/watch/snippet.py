@@ -13,16 +13,14 @@ Every span of every watch inside it is marked, so a reader sees exactly what mat
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from alertbot.text.tokenize import sentence_breaks
 from alertbot.watch.match import Span, WatchMatch
 
 MAX_CHARS = 280
 ELLIPSIS = "…"
-# Sentence ends: Latin and Arabic full stops, question and exclamation marks, and lines.
-_SENTENCE_END = re.compile(r"[.!?؟۔]+(?=\s)|[\n\r]+")
 
 
 @dataclass(frozen=True)
@@ -90,10 +88,10 @@ def _quote(field: str, spans: list[Span]) -> Snippet:
 def _sentence(field: str, start: int, end: int) -> tuple[int, int]:
     """The bounds of the sentence holding field[start:end], whitespace trimmed."""
     begin = 0
-    for m in _SENTENCE_END.finditer(field, 0, start):
+    for m in sentence_breaks(field, 0, start):
         begin = m.end()
     stop = len(field)
-    found = _SENTENCE_END.search(field, end)
+    found = next(sentence_breaks(field, end), None)
     if found:
         stop = found.end() if field[found.start()] not in "\r\n" else found.start()
     while begin < start and field[begin].isspace():
