@@ -17,7 +17,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alertbot import durations
@@ -182,6 +182,10 @@ class _Table:
             self.fail(name, "must not be empty")
         return value
 
+    @overload
+    def duration(self, name: str, default: int) -> int: ...
+    @overload
+    def duration(self, name: str, default: None) -> int | None: ...
     def duration(self, name: str, default: int | None) -> int | None:
         if name not in self.data:
             return default

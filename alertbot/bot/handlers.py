@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
@@ -58,7 +58,7 @@ from alertbot.store import Store, StoreRunner
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 SERVICES = "alertbot"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -139,6 +139,19 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
 def e(text: object) -> str:
     """Escape outside text (or an exception, a number) for Telegram HTML."""
     return esc(str(text))
+
+
+def chat_of(update: Update) -> int:
+    """The id of the chat a command came from (the gate let only updates with one in)."""
+    chat = update.effective_chat
+    assert chat is not None
+    return chat.id
+
+
+def user_of(update: Update) -> int | None:
+    """The id of the user who sent the update, if Telegram says."""
+    user = update.effective_user
+    return user.id if user is not None else None
 
 
 def argument_text(update: Update) -> str:
@@ -242,7 +255,7 @@ async def help_(update: Update, context: Any, s: BotServices, args: str) -> None
 @command("watch")
 async def watch(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Add a watch: how it was understood, and what it would have matched this week."""
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     trial = await s.db.read(s.watches.trial, chat_id, args)  # the backtest: off the write path
     added = await s.db.run(s.watches.keep, s.store, chat_id, trial)
     await s.watches_changed()
@@ -275,7 +288,7 @@ def link(title: str, url: str) -> str:
 @command("unwatch")
 async def unwatch(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Remove one of the chat's watches."""
-    if await s.db.run(s.watches.remove, s.store, update.effective_chat.id, args):
+    if await s.db.run(s.watches.remove, s.store, chat_of(update), args):
         await s.watches_changed()
         await reply(update, f"Stopped watching <b>{e(args)}</b>.")
     else:
@@ -285,7 +298,7 @@ async def unwatch(update: Update, context: Any, s: BotServices, args: str) -> No
 @command("list")
 async def list_(update: Update, context: Any, s: BotServices, args: str) -> None:
     """The chat's watches, and the config's when the chat receives them."""
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     own = await s.db.run(s.store.chat_watches, chat_id)
     lines = []
     if s.config.telegram and chat_id in s.config.telegram.alert_chats:
@@ -299,7 +312,7 @@ async def list_(update: Update, context: Any, s: BotServices, args: str) -> None
 @command("test")
 async def test(update: Update, context: Any, s: BotServices, args: str) -> None:
     """What the chat's watches match in a text, highlighted."""
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     config = (
         s.config.watches if s.config.telegram and chat_id in s.config.telegram.alert_chats else ()
     )
@@ -317,7 +330,7 @@ async def test(update: Update, context: Any, s: BotServices, args: str) -> None:
 async def mute(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Quiet hours: matches meanwhile go to the recap."""
     until = s.clock() + parse_duration_arg(args)
-    await s.db.run(s.store.set_muted_until, update.effective_chat.id, until)
+    await s.db.run(s.store.set_muted_until, chat_of(update), until)
     local = local_time(until, s.config.timezone, zone=True)
     await reply(update, f"🔕 Muted until {e(local)}. Matches meanwhile go to"
                         " the recap (/recap). /unmute ends it.")  # fmt: skip
@@ -326,21 +339,21 @@ async def mute(update: Update, context: Any, s: BotServices, args: str) -> None:
 @command("unmute")
 async def unmute(update: Update, context: Any, s: BotServices, args: str) -> None:
     """End quiet hours."""
-    await s.db.run(s.store.set_muted_until, update.effective_chat.id, None)
+    await s.db.run(s.store.set_muted_until, chat_of(update), None)
     await reply(update, "🔔 Alerts are on again.")
 
 
 @command("pause")
 async def pause(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Stop alerts until /resume (matches go to the recap)."""
-    await s.db.run(s.store.set_chat_flag, update.effective_chat.id, "paused", True, s.clock())
+    await s.db.run(s.store.set_chat_flag, chat_of(update), "paused", True, s.clock())
     await reply(update, "⏸ Alerts paused; matches go to the recap. /resume restarts them.")
 
 
 @command("resume")
 async def resume(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Restart alerts after /pause."""
-    await s.db.run(s.store.set_chat_flag, update.effective_chat.id, "paused", False, s.clock())
+    await s.db.run(s.store.set_chat_flag, chat_of(update), "paused", False, s.clock())
     await reply(update, "▶️ Alerts resumed.")
 
 
@@ -350,7 +363,7 @@ async def recap(update: Update, context: Any, s: BotServices, args: str) -> None
     now = s.clock()
     local = now.astimezone(s.config.timezone)
     start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    chat = ("telegram", str(update.effective_chat.id))
+    chat = ("telegram", str(chat_of(update)))
     built = await s.db.read(build_recap, start_of_day, now, s.config.timezone, recipient=chat)
     await reply(update, recap_telegram_html(built))
 
@@ -372,7 +385,7 @@ async def email(update: Update, context: Any, s: BotServices, args: str) -> None
     if s.emails is None:
         await reply(update, "Email is not set up on this bot ([email] in its config).")
         return
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     if args.strip().lower() == "off":
         stopped = await s.emails.off(chat_id)
         await reply(update, "No more recap emails." if stopped else "No recap email was set.")
@@ -392,7 +405,7 @@ async def verify(update: Update, context: Any, s: BotServices, args: str) -> Non
     if s.emails is None:
         await reply(update, "Email is not set up on this bot ([email] in its config).")
         return
-    address = await s.emails.verify(update.effective_chat.id, args)
+    address = await s.emails.verify(chat_of(update), args)
     await reply(update, f"✅ {e(address)} will get this chat's daily recap.")
 
 
@@ -433,7 +446,7 @@ async def addsource(update: Update, context: Any, s: BotServices, args: str) -> 
         raise UsageError("sources can be added only while `alertbot run` is running")
     source = SourceConfig(name=site_host(url) or url, url=url, type=kind)
     try:
-        outcome = await s.add_source(source, update.effective_user.id)
+        outcome = await s.add_source(source, user_of(update))
     except SourceExistsError as exc:
         raise UsageError(str(exc)) from None
     if outcome.error is not None:
@@ -501,7 +514,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     row_id, _, index = rest.partition(":")
     row = await s.db.run(s.store.outbox_row, int(row_id)) if row_id.isdigit() else None
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update)
     if row is None or row.recipient != str(chat_id):
         await query.answer("That alert is no longer known.")
         return

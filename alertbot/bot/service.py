@@ -245,7 +245,7 @@ def _understood(matcher: Matcher, watch: Watch) -> tuple[tuple[str, tuple[str, .
         norm = normalize_word(word)
         if not is_arabic(norm):
             written.setdefault(norm, word)
-    out = []
+    out: list[tuple[str, tuple[str, ...]]] = []
     for word, lemmas in matcher.understood(matcher.watches[0]):
         if word in written:
             out.append((written[word], (written[word],)))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alertbot.store import OutboxRow, Outlet, Store, Story
+from alertbot.stories import StoryId
 from alertbot.watch.snippet import Snippet
 
 
@@ -19,7 +20,7 @@ class Alert:
     """One story for one recipient: the watches it matched, where it was read, the quote."""
 
     outbox_id: int
-    story_id: int
+    story_id: StoryId
     channel: str
     recipient: str
     watches: tuple[str, ...]

@@ -23,7 +23,7 @@ import asyncio
 import logging
 import smtplib
 import ssl
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
@@ -200,7 +200,7 @@ def _from_reply(config: EmailConfig, code: int, reply: bytes | str) -> SmtpError
     return SmtpError(f"{code} {text}", permanent=500 <= code < 600, code=code, reply=text)
 
 
-def _refused(config: EmailConfig, recipients: dict[str, tuple[int, bytes | str]]) -> SmtpError:
+def _refused(config: EmailConfig, recipients: Mapping[str, tuple[int, bytes | str]]) -> SmtpError:
     """Every recipient refused: permanent only when every refusal is a 5xx."""
     answers = {address: (code, _text(reply)) for address, (code, reply) in recipients.items()}
     text = _redact(config, "; ".join(f"{a}: {c} {r}" for a, (c, r) in answers.items()))

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from alertbot.stories import StoryId
 from alertbot.watch.snippet import Snippet
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ NO_WATCH = "(no watch)"  # a row that names no watch (should not happen) is stil
 class RecapStory:
     """One alerted story as the recap lists it."""
 
-    story_id: int
+    story_id: StoryId
     title: str
     url: str
     outlets: tuple[str, ...]  # outlet names, in the order they carried it
@@ -116,9 +117,9 @@ def build_recap(
             )
         )
     by_watch: dict[str, list[RecapStory]] = defaultdict(list)
-    for story in stories:
-        for name in story.watches:
-            by_watch[name].append(story)
+    for listed in stories:
+        for name in listed.watches:
+            by_watch[name].append(listed)
     sections = [
         RecapSection(name, tuple(sorted(items, key=_newest_first)))
         for name, items in by_watch.items()

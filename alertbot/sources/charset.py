@@ -95,10 +95,10 @@ def declared_encodings(body: bytes, content_type: str | None) -> list[str]:
     if content_type and (m := _HEADER_CHARSET_RE.search(content_type)):
         labels.append(m.group(1))
     head = body[:PRESCAN_BYTES]
-    if m := _XML_DECL_RE.match(head):
-        labels.append(m.group(1).decode("ascii"))
-    if m := _META_RE.search(head):
-        labels.append(m.group(1).decode("ascii"))
+    if xml_decl := _XML_DECL_RE.match(head):
+        labels.append(xml_decl.group(1).decode("ascii"))
+    if meta := _META_RE.search(head):
+        labels.append(meta.group(1).decode("ascii"))
     found: list[str] = []
     for label in labels:
         encoding = codec_name(label)

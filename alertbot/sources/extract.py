@@ -87,6 +87,8 @@ def extract(html: str | bytes, url: str, *, now: datetime | None = None) -> Extr
     )
     if document is None:
         return None
+    # bare_extraction returns a Document unless asked for a dict (as_dict, never set here).
+    assert isinstance(document, trafilatura.settings.Document)
     text = tidy_text(document.text)
     if len(text) < MIN_TEXT_CHARS:
         return None

@@ -82,19 +82,19 @@ def _bozo_message(exc: object, body: bytes) -> str:
     if isinstance(exc, xml.sax.SAXParseException):
         # feedparser puts its own XML declaration on a line of its own when there was none
         added = 0 if body.removeprefix(b"\xef\xbb\xbf").startswith(b"<?xml") else 1
-        line = max(1, exc.getLineNumber() - added)
+        line = max(1, (exc.getLineNumber() or 1) - added)
         return f"malformed XML at line {line}: {exc.getMessage()}"
     return f"malformed feed: {one_line(str(exc)) or type(exc).__name__}"
 
 
-def _xml_entry(raw: Mapping[str, Any], feed_url: str) -> Entry | None:
+def _xml_entry(raw: dict[str, Any], feed_url: str) -> Entry | None:
     guid = _clean(dict.get(raw, "id"))
     link = absolute_url(dict.get(raw, "link"), feed_url)
     target = link or absolute_url(guid, None)
     if target is None:
         return None
     content = _join_unique(_detail_text(part) for part in dict.get(raw, "content") or [])
-    summary = _detail_text(dict.get(raw, "summary_detail"))
+    summary: str | None = _detail_text(dict.get(raw, "summary_detail"))
     if summary and summary == content:  # feedparser copies content into summary
         summary = None
     published = from_struct_time(dict.get(raw, "published_parsed")) or from_struct_time(
@@ -110,7 +110,7 @@ def _xml_entry(raw: Mapping[str, Any], feed_url: str) -> Entry | None:
     )
 
 
-def _detail_text(detail: Mapping[str, Any] | None) -> str:
+def _detail_text(detail: dict[str, Any] | None) -> str:
     """The plain text of a feedparser text construct (its `type` says HTML or not)."""
     if not detail:
         return ""

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from lxml import etree
 
@@ -167,7 +167,7 @@ def _child_text(element: etree._Element | None, name: str) -> str | None:
     child = next(_children(element, name), None)
     if child is None:
         return None
-    text = "".join(_TEXT_NODES(child)).strip()
+    text = "".join(cast(list[str], _TEXT_NODES(child))).strip()  # text(), by the path
     return text or None
 
 

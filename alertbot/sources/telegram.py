@@ -12,6 +12,7 @@ The page lists posts oldest first; entries are returned newest first, as feeds l
 from __future__ import annotations
 
 import re
+from typing import cast
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -90,7 +91,9 @@ def parse_channel(html: str, url: str) -> list[Entry]:
         root = lxml.html.document_fromstring(html)
     except etree.ParserError as exc:
         raise SourceParseError(f"not an HTML page: {exc}") from exc
-    messages = root.xpath(_MESSAGES)
+    messages = cast(
+        list[lxml.html.HtmlElement], root.xpath(_MESSAGES)
+    )  # an element set, by the path
     if not messages and not root.xpath(f"//*[{_has_class('tgme_channel_history')}]"):
         raise SourceParseError("not a Telegram channel preview (no tgme_channel_history)")
     entries: list[Entry] = []

@@ -146,7 +146,7 @@ class ItemsMixin(StoreBase):
         return story_id
 
     def _join_story(
-        self, story_id: int, article: Article, watches: Sequence[str], now: datetime
+        self, story_id: StoryId, article: Article, watches: Sequence[str], now: datetime
     ) -> None:
         known = json.loads(self._value("SELECT watches FROM stories WHERE id = ?", (story_id,)))
         merged = list(dict.fromkeys([*known, *watches]))
@@ -156,7 +156,7 @@ class ItemsMixin(StoreBase):
         )
         self._add_outlet(story_id, article, now)
 
-    def _add_outlet(self, story_id: int, article: Article, now: datetime) -> None:
+    def _add_outlet(self, story_id: StoryId, article: Article, now: datetime) -> None:
         self.db.execute(
             "INSERT INTO story_sources (story_id, source, url, title, seen_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (story_id, url) DO NOTHING",
@@ -165,7 +165,7 @@ class ItemsMixin(StoreBase):
 
     def _queue(
         self,
-        story_id: int,
+        story_id: StoryId,
         seen_id: int,
         recipient: Recipient,
         watches: Sequence[str],
@@ -193,7 +193,7 @@ class ItemsMixin(StoreBase):
         )
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
-    def story(self, story_id: int) -> Story | None:
+    def story(self, story_id: StoryId) -> Story | None:
         """A story with all its outlets, or None."""
         rows = self._rows("SELECT * FROM stories WHERE id = ?", (story_id,))
         if not rows:

@@ -66,7 +66,7 @@ class ItemOutcome:
 
     already_seen: bool
     seen_item_id: int | None = None
-    story_id: int | None = None
+    story_id: StoryId | None = None
     new_story: bool = False
     outbox_ids: tuple[int, ...] = ()
 
@@ -85,7 +85,7 @@ class Outlet:
 class Story:
     """Articles from one or more outlets about the same event; alerted once per recipient."""
 
-    id: int
+    id: StoryId
     title: str
     url: str
     first_source: str
@@ -102,7 +102,7 @@ class OutboxRow:
     """One alert to deliver: a story to one recipient through one channel."""
 
     id: int
-    story_id: int
+    story_id: StoryId
     channel: str
     recipient: str
     watches: tuple[str, ...]
@@ -203,7 +203,7 @@ def parse_ts_or_none(text: str | None) -> datetime | None:
 def story_from_row(row: dict[str, Any], outlets: list[dict[str, Any]]) -> Story:
     """A `stories` row and its `story_sources` rows as a Story."""
     return Story(
-        id=row["id"],
+        id=StoryId(row["id"]),
         title=row["title"],
         url=row["url"],
         first_source=row["first_source"],
@@ -222,7 +222,7 @@ def outbox_row_from(row: dict[str, Any]) -> OutboxRow:
     """An `outbox` row as an OutboxRow."""
     return OutboxRow(
         id=row["id"],
-        story_id=row["story_id"],
+        story_id=StoryId(row["story_id"]),
         channel=row["channel"],
         recipient=row["recipient"],
         watches=tuple(json.loads(row["watches"])),

@@ -14,6 +14,7 @@ from typing import Any
 
 from alertbot.store.base import StoreBase
 from alertbot.store.model import CHANNELS, OutboxRow, outbox_row_from, ts
+from alertbot.stories import StoryId
 
 
 class OutboxMixin(StoreBase):
@@ -92,7 +93,7 @@ class OutboxMixin(StoreBase):
         )
         return [outbox_row_from(r) for r in rows]
 
-    def editable_rows(self, story_id: int, channel: str, since: datetime) -> list[OutboxRow]:
+    def editable_rows(self, story_id: StoryId, channel: str, since: datetime) -> list[OutboxRow]:
         """Sent, unmuted rows of a story with a message to edit, sent since `since`."""
         rows = self._rows(
             "SELECT * FROM outbox WHERE story_id = ? AND channel = ? AND state = 'sent'"

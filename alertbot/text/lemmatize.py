@@ -122,7 +122,7 @@ def clitic_stems(norm: str) -> frozenset[str]:
     "ضبعه" among others; "للضبعه" gives "الضبعه" (ل + ال is written لل). A stem keeps at
     least two letters.
     """
-    stems = set()
+    stems: set[str] = set()
     for conj in _CONJUNCTIONS:
         if not norm.startswith(conj):
             continue

@@ -13,7 +13,7 @@ Every span of every watch inside it is marked, so a reader sees exactly what mat
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from alertbot.text.tokenize import sentence_breaks
@@ -125,10 +125,10 @@ def _cut(sentence: str, first: int, last: int) -> tuple[str, int]:
     return prefix + quote + suffix, lo + lead - len(prefix)
 
 
-def _merge(marks: Sequence[tuple[int, int]] | object) -> tuple[tuple[int, int], ...]:
+def _merge(marks: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     """Sorted, non-overlapping ranges."""
     out: list[list[int]] = []
-    for start, end in sorted(marks):  # type: ignore[call-overload]
+    for start, end in sorted(marks):
         if out and start <= out[-1][1]:
             out[-1][1] = max(out[-1][1], end)
         else:
