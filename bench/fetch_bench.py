@@ -2,10 +2,10 @@
 
 What it measures, in one run (a benchmark, not a test: it prints figures, never fails):
 
-- a site on a loopback HTTP server (`tests/httpserver.py`, by default in a separate
+- a site on a loopback HTTP server (`testsupport/httpserver.py`, by default in a separate
   process so the layer's figures do not pay for serving): `--feeds` RSS feeds (200) of
   `--per-feed` teaser-only items (20), each linking to a realistic article page built from
-  a real Arabic corpus article (`tests/sourcefixtures.py`). Every feed has an ETag and a
+  a real Arabic corpus article (`testsupport/sourcefixtures.py`). Every feed has an ETag and a
   Last-Modified and answers a matching conditional GET with a 304;
 - the first poll: every feed polled at once (`asyncio.gather` of `Poller.poll`) through
   one `Fetcher` with the default `PollingConfig` (concurrency 8, per host 2): fetch, feed
@@ -63,14 +63,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-for _path in (ROOT, ROOT / "tests"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+import testsupport.sourcefixtures as fx
+from testsupport import httpserver
+from testsupport.httpserver import LocalServer
 
-import httpserver  # noqa: E402  (tests/, on the path above)
-import sourcefixtures as fx  # noqa: E402
-from httpserver import LocalServer  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TARGET_RATIO = 0.8
 TARGET_SECOND_POLL_S = 2.0
@@ -142,7 +139,7 @@ def serve_site(server: LocalServer, feeds: int, per_feed: int) -> list[Feed]:
 def no_delay(enabled: bool) -> None:
     """Make the test server send its answers without waiting (TCP_NODELAY), or not.
 
-    `tests/httpserver.py` writes the headers and the body of an answer in two `send`s on a
+    `testsupport/httpserver.py` writes the headers and the body of an answer in two `send`s on a
     socket with Nagle's algorithm on: the body waits for the client's (delayed) ACK of the
     headers, about 40 ms on Linux loopback, on every request with a body. No production
     server stalls like that, so by default the benchmark turns Nagle off on the server's

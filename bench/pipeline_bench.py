@@ -2,10 +2,10 @@
 
 What it measures, in one run (a benchmark, not a test: it prints figures, never fails):
 
-- a site on a loopback HTTP server (`tests/httpserver.py`, in a separate process so the
+- a site on a loopback HTTP server (`testsupport/httpserver.py`, in a separate process so the
   figures do not pay for serving): `--feeds` RSS feeds (8) of `--articles` teaser-only items
   (40) dated within the last day, each linking to an article page built from a real Arabic
-  corpus article (`tests/sourcefixtures.py`). Teasers, as in production: every page is
+  corpus article (`testsupport/sourcefixtures.py`). Teasers, as in production: every page is
   fetched and extracted with trafilatura;
 - the application as `alertbot run --once` builds it (`alertbot.scheduler.open_app` with
   `cpu_pool()` for parsing and extraction and a `NullNotifier` as the console channel),
@@ -73,13 +73,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-for _path in (ROOT, ROOT / "tests"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+import testsupport.sourcefixtures as fx
+from testsupport.httpserver import LocalServer
 
-import sourcefixtures as fx  # noqa: E402  (tests/, on the path above)
-from httpserver import LocalServer  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_CONFIG = ROOT / "config" / "alertbot.toml"
 TARGET_RATIO = 0.8

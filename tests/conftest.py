@@ -12,13 +12,12 @@ from alertbot import camel_data
 from alertbot.errors import CamelDataError
 from alertbot.text.lemmatize import Lemmatizer, load_lemmatizer
 from alertbot.watch.match import Matcher, Watch
+from testsupport import shared
 
 # python-telegram-bot 22 warns (an error under filterwarnings=error) whenever it builds a
 # RetryAfter unless durations are timedeltas; alertbot's main() sets the same.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -49,11 +48,7 @@ def make_matcher(lemmatizer: Lemmatizer) -> Callable[..., Matcher]:
 @pytest.fixture(scope="session")
 def seed_articles() -> dict[str, tuple[str, str]]:
     """The two seed articles as {file name: (title, text)}."""
-    out = {}
-    for path in sorted((SHARED / "fixtures" / "seed-articles").glob("*.txt")):
-        title, _, text = path.read_text(encoding="utf-8").partition("\n")
-        out[path.name] = (title, text)
-    return out
+    return shared.seed_articles()
 
 
 @pytest.fixture

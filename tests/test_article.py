@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sourcefixtures import news_items
 
 from alertbot.sources.article import canonical_url, make_article
 from alertbot.sources.extract import Extracted
 from alertbot.sources.model import Entry
+from testsupport.sourcefixtures import news_items
 
 FETCHED = datetime(2018, 3, 1, 13, 0, tzinfo=UTC)
 

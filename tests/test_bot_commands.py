@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from botapi import TOKEN, BotApi
-from httpserver import LocalServer
-from sourcefixtures import news_items, rss
-from storefixtures import article
 
 from alertbot.app import Runtime, open_app
 from alertbot.config import load_config
 from alertbot.store import NewItem, Recipient
+from testsupport.botapi import TOKEN, BotApi
+from testsupport.httpserver import LocalServer
+from testsupport.sourcefixtures import news_items, rss
+from testsupport.storefixtures import article
 
 ADMIN = 111  # also the stand-in's default group creator
 READER = 5  # an allowed private chat

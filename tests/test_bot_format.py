@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,17 +21,15 @@ from alertbot.notify.telegram_html import (
     visible_length,
 )
 from alertbot.watch.snippet import Snippet
+from testsupport.shared import seed_articles
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "seed-articles"
 CAIRO = ZoneInfo("Africa/Cairo")
 EVIL = "<script>alert(1)</script> & <b>"
 QUOTE = "استقبل الرئيس عبد الفتاح السيسي سيرجي ناريشكين مدير الاستخبارات الخارجية الروسية."
 
 
 def _seed_titles() -> list[str]:
-    paths = sorted(SEED.glob("*.txt"))
-    assert paths, f"seed articles missing: expected *.txt in {SEED}"
-    return [p.read_text(encoding="utf-8").splitlines()[0].strip() for p in paths]
+    return [title.strip() for title, _ in seed_articles().values()]
 
 
 def _alert(

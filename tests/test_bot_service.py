@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from storefixtures import NOW, article
 
 from alertbot.bot.service import (
     MUTE_USAGE,
@@ -21,6 +20,7 @@ from alertbot.bot.service import (
 from alertbot.errors import QuerySyntaxError
 from alertbot.store import NewItem
 from alertbot.watch.match import Watch
+from testsupport.storefixtures import NOW, article
 
 # -- parse_watch_args ----------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ import datetime as dt
 import time
 
 import pytest
-from botapi import TOKEN, BotApi, parse_html
 from telegram import (
     Bot,
     BotCommand,
@@ -29,6 +28,8 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from testsupport.botapi import TOKEN, BotApi, parse_html
 
 
 @pytest.fixture

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import feedparser
 import pytest
 from lxml import etree
 
 from alertbot.sources.charset import decode, utf8_xml, xml_declaration_removed
-
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "arabic-news.jsonl"
+from testsupport.shared import corpus
 
 
 def _articles(count: int) -> list[tuple[str, str]]:
     """(title, text) of the first corpus articles that windows-1256 can encode."""
     found = []
-    with CORPUS.open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            try:
-                (row["title"] + row["text"]).encode("cp1256")
-            except UnicodeEncodeError:
-                continue
-            found.append((row["title"], row["text"]))
-            if len(found) == count:
-                return found
+    for row in corpus():
+        try:
+            (row["title"] + row["text"]).encode("cp1256")
+        except UnicodeEncodeError:
+            continue
+        found.append((row["title"], row["text"]))
+        if len(found) == count:
+            return found
     raise AssertionError(f"the corpus has fewer than {count} windows-1256 articles")
 
 

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sourcefixtures as fx
-from httpserver import LocalServer, Request, Response
-from smtpserver import Inbox, authenticator, free_port, smtp_server
 
+import testsupport.sourcefixtures as fx
 from alertbot.check import run_checks
 from alertbot.store import SCHEMA_VERSION
+from testsupport.httpserver import LocalServer, Request, Response
+from testsupport.smtpserver import Inbox, authenticator, free_port, smtp_server
 
 TOKEN = "123456:AAH-very-secret-token"
 PASSWORD = "p"

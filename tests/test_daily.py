@@ -9,14 +9,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from clocks import Clock
-from storefixtures import article
 
 from alertbot.config import load_config
 from alertbot.notify.base import DeliveryError
 from alertbot.recap.daily import DailyRecap
 from alertbot.status import render_status
 from alertbot.store import NewItem, Recipient, Store, StoreRunner
+from testsupport.clocks import Clock
+from testsupport.storefixtures import article
 
 
 class Outbox:

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from clocks import Clock
-from storefixtures import article
 
 from alertbot.notify import Alert, ConsoleNotifier, DeliveryError, Dispatcher, retry_delay
 from alertbot.notify.console import format_alert
 from alertbot.notify.layout import FSI, PDI
 from alertbot.store import NewItem, Recipient, StoreRunner
 from alertbot.watch.snippet import Snippet
+from testsupport.clocks import Clock
+from testsupport.storefixtures import article
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CAIRO = ZoneInfo("Africa/Cairo")

@@ -9,17 +9,17 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from botapi import TOKEN, BotApi
 from click.testing import CliRunner
-from httpserver import LocalServer
-from smtpserver import Inbox, smtp_server
-from sourcefixtures import news_items, rss
-from storefixtures import article
 
 from alertbot.app import open_app
 from alertbot.cli import cli
 from alertbot.config import load_config
 from alertbot.store import NewItem, Recipient, Store
+from testsupport.botapi import TOKEN, BotApi
+from testsupport.httpserver import LocalServer
+from testsupport.smtpserver import Inbox, smtp_server
+from testsupport.sourcefixtures import news_items, rss
+from testsupport.storefixtures import article
 
 
 @pytest.fixture

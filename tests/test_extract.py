@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sourcefixtures import article_page, corpus_rows, encode, news_items
 
 from alertbot.sources.extract import MIN_TEXT_CHARS, extract
+from testsupport.sourcefixtures import article_page, corpus_rows, encode, news_items
 
 CNN_PAGE = Path(__file__).resolve().parent.parent.parent / "shared/fixtures/html/cnnarabic-1.html"
 CNN_URL = "http://arabic.cnn.com/2013/middle_east/8/3/syria.clashes/index.html"

@@ -6,12 +6,12 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sourcefixtures import BASE_URL, atom, json_feed, news_items, rss
 
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.extract import is_teaser
 from alertbot.sources.feeds import parse_feed
 from alertbot.sources.model import Entry
+from testsupport.sourcefixtures import BASE_URL, atom, json_feed, news_items, rss
 
 FEED_URL = f"{BASE_URL}/feeds/rss.xml"
 

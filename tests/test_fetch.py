@@ -16,11 +16,11 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from httpserver import LocalServer, Request, Response
 
 from alertbot.config import PollingConfig
 from alertbot.sources.fetch import Fetcher, retry_after_seconds
 from alertbot.sources.model import FetchErrorKind, Validators
+from testsupport.httpserver import LocalServer, Request, Response
 
 TIMEOUT = 0.5
 MAX_BYTES = 1_000_000
@@ -201,7 +201,8 @@ async def test_a_server_that_never_answers_times_out(server, fetcher):
     start = time.monotonic()
     result = await fetcher.fetch(server.url("/never"))
     assert result.error.kind == FetchErrorKind.TIMEOUT
-    assert TIMEOUT * 0.9 <= time.monotonic() - start < TIMEOUT + 0.5
+    # At least the budget; the upper bound only says "not hung" (a loaded machine is slow).
+    assert TIMEOUT * 0.9 <= time.monotonic() - start < TIMEOUT * 10
 
 
 async def test_a_refused_connection(fetcher):
@@ -249,7 +250,7 @@ async def test_a_gzip_bomb_stops_at_the_limit_without_inflating(server, fetcher)
     finally:
         tracemalloc.stop()
     assert result.error.kind == FetchErrorKind.TOO_LARGE
-    assert elapsed < 1.0
+    assert elapsed < 10  # inflating 50 MB in small steps would take far longer
     assert peak < 8 * MAX_BYTES  # 50 MB inflated would be 50 times the limit
 
 
@@ -391,7 +392,7 @@ async def test_a_failing_source_does_not_hold_up_a_good_one(server, fetcher):
         fetcher.fetch(server.url("/never")), fetcher.fetch(server.url("/good"))
     )
     assert bad.error.kind == FetchErrorKind.TIMEOUT
-    assert good.ok and good.elapsed < TIMEOUT / 2
+    assert good.ok and good.elapsed < bad.elapsed
 
 
 # Identity and logging

@@ -7,7 +7,6 @@ import email.policy
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from html.parser import HTMLParser
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +16,7 @@ from alertbot.notify.mail import alert_message, rtl_text
 from alertbot.recap.build import Recap, RecapSection, RecapStory, day_bounds
 from alertbot.recap.render import recap_message, recap_subject
 from alertbot.watch.snippet import Snippet
+from testsupport.shared import seed_articles
 
 CAIRO = ZoneInfo("Africa/Cairo")  # UTC+2 in March 2025
 DAY = "2025-03-01"
@@ -25,15 +25,10 @@ SENDER = "تنبيهات alertbot <alerts@news.example>"
 TO = "desk@example.org"
 RLM = "\u200f"
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "seed-articles"
-
 
 def seed_title(name: str) -> str:
     """The first line of a seed article: a real Arabic headline."""
-    path = SEED / name
-    if not path.exists():
-        pytest.fail(f"seed article {path} missing: the shared fixtures are needed")
-    return path.read_text(encoding="utf-8").splitlines()[0].strip()
+    return seed_articles()[name][0].strip()
 
 
 TITLE_A = seed_title("sisi-naryshkin-a.txt")

@@ -6,7 +6,6 @@ was copied from, and the corpus check below keeps them honest.
 
 from __future__ import annotations
 
-import json
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -15,10 +14,10 @@ from typing import Any
 import pytest
 
 from alertbot.watch.match import Matcher
+from testsupport.shared import corpus
 
 TESTS = Path(__file__).resolve().parent
 CASES_FILE = TESTS / "fixtures" / "sentences.toml"
-CORPUS_FILE = TESTS.parent.parent / "shared" / "corpus" / "arabic-news.jsonl"
 CONSTRUCTED = "constructed"
 
 
@@ -39,11 +38,7 @@ def _param(case: dict[str, Any]) -> Any:
 
 @cache
 def _corpus() -> dict[str, dict[str, Any]]:
-    if not CORPUS_FILE.exists():
-        pytest.fail(f"{CORPUS_FILE} is missing: it is part of ../shared", pytrace=False)
-    with CORPUS_FILE.open(encoding="utf-8") as f:
-        items = [json.loads(line) for line in f if line.strip()]
-    return {item["id"]: item for item in items}
+    return {item["id"]: item for item in corpus()}
 
 
 def test_cases_are_well_formed():

@@ -1,21 +1,17 @@
 """Normalisation: what is folded, and the offset map back to the original text."""
 
 import itertools
-import json
-from pathlib import Path
 
 import pytest
 
 from alertbot.text.normalize import is_control, is_mark, normalize, normalize_word
-
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "arabic-news.jsonl"
+from testsupport.shared import corpus
 
 
 @pytest.fixture(scope="module")
 def corpus_fields() -> list[str]:
     """Titles and texts of the first 200 articles of the shared corpus."""
-    with CORPUS.open(encoding="utf-8") as fh:
-        items = [json.loads(line) for line in itertools.islice(fh, 200)]
+    items = corpus()[:200]
     return [field for item in items for field in (item.get("title") or "", item["text"]) if field]
 
 

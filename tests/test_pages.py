@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sourcefixtures import BASE_URL, listing_page, news_items
 
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.pages import links_on_page
+from testsupport.sourcefixtures import BASE_URL, listing_page, news_items
 
 CNN_PAGE = Path(__file__).resolve().parent.parent.parent / "shared/fixtures/html/cnnarabic-1.html"
 CNN_URL = "http://arabic.cnn.com/2013/middle_east/8/3/syria.clashes/index.html"

@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from storefixtures import article
 
 from alertbot.pipeline import Pipeline, Watchlists
 from alertbot.sources.model import Article
 from alertbot.store import Recipient
 from alertbot.watch.match import Watch
+from testsupport.storefixtures import article
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CONSOLE = (Recipient("console", "stdout"),)

@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
-import sourcefixtures as fx
-from httpserver import LocalServer
 
+import testsupport.sourcefixtures as fx
 from alertbot.config import PollingConfig, SourceConfig
 from alertbot.sources.fetch import Fetcher
 from alertbot.sources.model import FetchErrorKind, Validators
 from alertbot.sources.poll import Poller, PollResult, cpu_pool
+from testsupport.httpserver import LocalServer
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from storefixtures import article as stored_article
 
 from alertbot.notify.layout import FSI, PDI
 from alertbot.notify.telegram_html import TELEGRAM_LIMIT, visible_length
@@ -17,6 +16,7 @@ from alertbot.recap.render import recap_subject, recap_telegram_html, recap_text
 from alertbot.sources.model import Article
 from alertbot.store import NewItem, Recipient
 from alertbot.watch.snippet import Snippet
+from testsupport.storefixtures import article as stored_article
 
 CAIRO = ZoneInfo("Africa/Cairo")  # UTC+2 in March 2025
 DAY = "2025-03-01"

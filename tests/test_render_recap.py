@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from testsupport.shared import shared_path
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "bench" / "render_recap.py"
-CORPUS = ROOT.parent / "shared" / "corpus" / "arabic-news.jsonl"
-
-if not CORPUS.is_file():  # CI has ../shared beside the clone; say how to get it, never skip
-    pytest.fail(
-        f"no corpus at {CORPUS}: put the shared folder beside the repository", pytrace=False
-    )
+# CI has ../shared beside the clone; without it, say how to get it (never skip).
+CORPUS = shared_path("corpus", "arabic-news.jsonl")
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,6 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
-from httpserver import LocalServer
-from sourcefixtures import news_items, rss
 
 from alertbot import camel_data
 from alertbot.config import load_config
@@ -30,6 +28,8 @@ from alertbot.stories.fingerprint import fingerprint, similarity
 from alertbot.stories.index import THRESHOLD
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher
+from testsupport.httpserver import LocalServer
+from testsupport.sourcefixtures import news_items, rss
 
 BROAD = "مصر OR سوريا OR روسيا OR لبنان OR العراق OR غزة OR إيران OR السعودية"
 KILL_AFTER = 10  # alert blocks read before the kill

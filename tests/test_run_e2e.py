@@ -15,8 +15,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from httpserver import LocalServer
-from sourcefixtures import NewsItem, article_page, news_items, rss
 
 from alertbot import camel_data
 from alertbot.config import load_config
@@ -25,6 +23,8 @@ from alertbot.store import Store
 from alertbot.stories.fingerprint import fingerprint, similarity
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher
+from testsupport.httpserver import LocalServer
+from testsupport.sourcefixtures import NewsItem, article_page, news_items, rss
 
 RUN_TIMEOUT = 90  # seconds for one `run --once` (morphology load + cold analysis: ~10-20 s)
 FEED_HEADERS = {"Content-Type": "application/rss+xml; charset=utf-8"}

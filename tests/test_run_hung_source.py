@@ -13,8 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from httpserver import LocalServer
-from sourcefixtures import NewsItem, article_page, news_items, rss
 
 import alertbot.scheduler
 from alertbot.app import open_app
@@ -24,6 +22,8 @@ from alertbot.notify.alert import Alert
 from alertbot.sources.model import FetchErrorKind
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher
+from testsupport.httpserver import LocalServer
+from testsupport.sourcefixtures import NewsItem, article_page, news_items, rss
 
 FEED_HEADERS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8"}
@@ -105,10 +105,11 @@ async def test_hung_source_does_not_delay_other_sources_alerts(
     assert len(recorder.delivered) == len(expected)
     for url in expected:
         assert url in out.getvalue()
-    # The hung fetch gives up after the 2 s timeout; the good alerts were out well before.
+    # The hung fetch gives up after the 2 s timeout; the good alerts were out before it did
+    # (an order of events, not a margin of wall-clock time, which a loaded machine stretches).
     assert hung_done - started >= 1.9
     last_alert = max(at for at, _ in recorder.delivered)
-    assert last_alert <= good_done < hung_done - 0.5, (
+    assert last_alert <= good_done < hung_done, (
         f"good alerts at {last_alert - started:.2f} s, hung poll ended at"
         f" {hung_done - started:.2f} s"
     )
@@ -157,9 +158,10 @@ async def test_poll_past_its_deadline_is_abandoned_as_timeout(
             assert not app.store.is_seen_entry(slow_items[0].url, None, "Slow pages")
         assert len(server.requests_to(slow_items[0].path)) == 1
 
-    assert elapsed < 1.9  # the 0.5 s deadline, not the 2 s fetch timeout, ended the poll
+    # The 0.5 s deadline, not the 2 s fetch timeout, ended the poll: its error says so.
+    assert elapsed >= 0.5
     assert health.consecutive_failures == 1
     assert health.last_error_kind == FetchErrorKind.TIMEOUT
-    assert "0.5 s" in (health.last_error or "")
+    assert health.last_error == "poll did not finish within 0.5 s; abandoned"
     for url in expected:
         assert url in out.getvalue()

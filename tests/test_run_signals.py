@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from httpserver import LocalServer
-from sourcefixtures import news_items, rss
 
 from alertbot import camel_data
 from alertbot.errors import CamelDataError
+from testsupport.httpserver import LocalServer
+from testsupport.sourcefixtures import news_items, rss
 
 START_TIMEOUT = 90.0  # morphology load, first poll and first alert
 STOP_TIMEOUT = 10.0

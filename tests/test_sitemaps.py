@@ -7,10 +7,10 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sourcefixtures import BASE_URL, news_items, news_sitemap, sitemap_index
 
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.sitemaps import MAX_SITEMAP_BYTES, Sitemap, parse_sitemap
+from testsupport.sourcefixtures import BASE_URL, news_items, news_sitemap, sitemap_index
 
 SITEMAP_URL = f"{BASE_URL}/sitemaps/news.xml"
 

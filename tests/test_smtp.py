@@ -13,14 +13,14 @@ from email.policy import default
 
 import pytest
 import trustme
-from smtpserver import Inbox, authenticator, free_port, smtp_server
-from storefixtures import article
 
 from alertbot.config import EmailConfig
 from alertbot.notify import Alert, Dispatcher, retry_delay
 from alertbot.notify.smtp import EmailNotifier, SmtpError, connect, quit_quietly, send_message
 from alertbot.store import NewItem, Recipient, StoreRunner
 from alertbot.watch.snippet import Snippet
+from testsupport.smtpserver import Inbox, authenticator, free_port, smtp_server
+from testsupport.storefixtures import article
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 TIMEOUT = 5.0

@@ -7,14 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from storefixtures import NOW, article
-
 from alertbot.config import Config, PollingConfig, SourceConfig
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Validators
 from alertbot.status import render_status
 from alertbot.store import NewItem, RecapDelivery, Recipient, Store
 from alertbot.watch.match import Watch
+from testsupport.storefixtures import NOW, article
 
 CAIRO = ZoneInfo("Africa/Cairo")  # UTC+2 in March
 

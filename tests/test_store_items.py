@@ -7,12 +7,12 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
-import storefixtures
-from storefixtures import NOW
 
 from alertbot.sources.model import Article
 from alertbot.store import NewItem, Recipient, Store
 from alertbot.store import items as items_module
+from testsupport import storefixtures
+from testsupport.storefixtures import NOW
 
 # Published an hour before it is recorded.
 article = partial(storefixtures.article, published=NOW - timedelta(hours=1))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
-from storefixtures import NOW, article, read_in_another_process
-
 from alertbot.store import NewItem, Recipient, Store
+from testsupport.storefixtures import NOW, article, read_in_another_process
 
 DESK = Recipient("telegram", "-1001234567890")
 MAIL = Recipient("email", "desk@example.org")

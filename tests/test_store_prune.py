@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import storefixtures
-
 from alertbot.store import NewItem, PruneCounts, Recipient, Store
+from testsupport import storefixtures
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

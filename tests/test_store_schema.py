@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlite_utils import Database
-from storefixtures import read_in_another_process
 
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Validators
 from alertbot.store import SCHEMA_VERSION, RecapDelivery, Store, StoreError
 from alertbot.store.schema import known_migrations, migrations
 from alertbot.watch.match import Watch
+from testsupport.storefixtures import read_in_another_process
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -14,19 +13,15 @@ import pytest
 
 from alertbot.stories.fingerprint import Fingerprint, content_hash, fingerprint, similarity
 from alertbot.stories.index import THRESHOLD, StoryIndex
+from testsupport.shared import corpus, seed_articles
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = ROOT.parent / "shared"
-CORPUS = SHARED / "corpus" / "arabic-news.jsonl"
-SEEDS = SHARED / "fixtures" / "seed-articles"
 T0 = datetime(2018, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def _corpus() -> dict[str, dict]:
-    with CORPUS.open(encoding="utf-8") as f:
-        rows = (json.loads(line) for line in f)
-        return {r["id"]: r for r in rows if r["id"].startswith("ant-")}
+    return {r["id"]: r for r in corpus() if r["id"].startswith("ant-")}
 
 
 def _pairs() -> list[dict]:
@@ -45,7 +40,8 @@ def _joins(a: Fingerprint, b: Fingerprint, gap: timedelta = timedelta(hours=6)) 
 
 def test_seed_articles_stay_two_stories() -> None:
     # Two different Sisi–Naryshkin meetings: even published the same day, they must not join.
-    a, b = ((SEEDS / f"sisi-naryshkin-{x}.txt").read_text(encoding="utf-8") for x in "ab")
+    seeds = seed_articles()
+    a, b = ("\n".join(seeds[f"sisi-naryshkin-{x}.txt"]) for x in "ab")
     fa, fb = fingerprint("", a), fingerprint("", b)
     assert similarity(fa, fb) < THRESHOLD / 2
     assert not _joins(fa, fb, timedelta(0))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from clocks import Clock
 
 from alertbot.bot.service import UsageError
 from alertbot.bot.subscriptions import MAX_ATTEMPTS, EmailSubscriptions, code_hash
 from alertbot.store import StoreRunner
+from testsupport.clocks import Clock
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

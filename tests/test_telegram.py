@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sourcefixtures import channel_posts, news_items, telegram_channel_page
 
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.telegram import channel_url, parse_channel
+from testsupport.sourcefixtures import channel_posts, news_items, telegram_channel_page
 
 CHANNEL = "news_example"
 PAGE_URL = f"https://t.me/s/{CHANNEL}"

@@ -37,7 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from httpserver import ServedInThread
+from testsupport.httpserver import ServedInThread
 
 TOKEN = "1000:TEST-token_abcdefghijklmnopqrstuvwxyz"
 BOT_ID = 1000
@@ -450,8 +450,12 @@ class BotApi(ServedInThread):
         first_name: str = "Alert Bot",
         strict_ampersand: bool = True,
         host: str = "127.0.0.1",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
+        # What the recorded times of calls and messages are read from: a test that paces
+        # on an injected clock hands the same clock here.
+        self.clock = clock
         self.username = username
         self.bot_id = bot_id
         self.first_name = first_name
@@ -923,7 +927,7 @@ class BotApi(ServedInThread):
                     str(params.get("text")),
                     entities,
                     params,
-                    time.monotonic(),
+                    self.clock(),
                 )
             )
             return json.loads(json.dumps(message))
@@ -967,7 +971,7 @@ class BotApi(ServedInThread):
                     str(params.get("text")),
                     entities,
                     params,
-                    time.monotonic(),
+                    self.clock(),
                 )
             )
             return json.loads(json.dumps(message))
@@ -1164,7 +1168,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(self.rfile.read(length))
 
     def _serve(self, body: bytes) -> None:
-        arrived = time.monotonic()
+        arrived = self.server.owner.clock()
         parts = urlsplit(self.path)
         try:
             params = _decode_params(self.headers.get("Content-Type", ""), body, parts.query)

@@ -23,12 +23,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from functools import cache
 from html import escape
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "arabic-news.jsonl"
+from testsupport import shared
 
 BASE_URL = "https://news.example"
 SITE_NAME = "أخبار اليوم"
@@ -80,11 +78,9 @@ class NewsItem:
         return first[:chars].rsplit(" ", 1)[0] + " …"
 
 
-@cache
 def corpus() -> tuple[dict[str, str], ...]:
     """Every corpus row (id, title, text, url, date, outlet, ...), in file order."""
-    with CORPUS.open(encoding="utf-8") as lines:
-        return tuple(json.loads(line) for line in lines if line.strip())
+    return shared.corpus()
 
 
 def corpus_rows(
