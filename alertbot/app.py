@@ -27,7 +27,7 @@ from typing import TextIO
 from telegram.error import TelegramError
 
 from alertbot.bot.access import Gate
-from alertbot.bot.handlers import BotServices
+from alertbot.bot.commands import BotServices
 from alertbot.bot.runtime import TelegramRuntime
 from alertbot.bot.service import WatchService
 from alertbot.bot.subscriptions import EmailSubscriptions

@@ -122,6 +122,20 @@ async def test_watch_answers_how_it_was_understood_and_a_backtest(bot, api):
     assert "مفاوضات" in reply
 
 
+async def test_a_watch_added_or_removed_in_a_chat_changes_what_the_pipeline_alerts(bot, api):
+    await say(api, READER, "/watch Dabaa: الضبعة")
+    pipeline = bot.scheduler.pipeline
+    assert [w.name for w in pipeline.watchlists.chat_watches[READER]] == ["Dabaa"]
+    now = datetime.now(UTC)
+    item = article("https://news.example/d", text="بدء العمل في محطة بالضبعة", title="خبر",
+                   fetched=now, published=now)  # fmt: skip
+    (prepared,) = pipeline.prepare([item], now)
+    assert Recipient("telegram", str(READER), ("Dabaa",)) in prepared.recipients
+    await say(api, READER, "/unwatch Dabaa")
+    (prepared,) = pipeline.prepare([item], now)
+    assert all(r.address != str(READER) for r in prepared.recipients)
+
+
 async def test_a_bad_query_gets_the_parsers_message_and_nothing_is_stored(bot, api):
     reply = await say(api, READER, "/watch غزة AND")
     assert "does not parse" in reply and "column" in reply

@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram.error import InvalidToken, NetworkError
-from telegram.ext import Application
+from telegram import BotCommand, BotCommandScopeChat
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
-from alertbot.bot.handlers import BotServices, register, set_commands
+from alertbot.bot import admin, handlers
+from alertbot.bot.access import Level
+from alertbot.bot.commands import COMMANDS, SERVICES, BotServices
 from alertbot.config import Config
 from alertbot.errors import ConfigError
 
@@ -103,3 +106,32 @@ class TelegramRuntime:
         """Stop if still running, and release the HTTP clients."""
         await self.stop()
         await self.application.shutdown()
+
+
+def register(application: Application, s: BotServices) -> None:
+    """Add every handler to a python-telegram-bot Application."""
+    application.bot_data[SERVICES] = s
+    table = {**handlers.HANDLERS, **admin.HANDLERS}
+    assert set(table) == {c.name for c in COMMANDS}, "every command has one handler"
+    for name, handler in table.items():
+        application.add_handler(CommandHandler(name, handler))
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown))
+    application.add_error_handler(handlers.on_error)
+
+
+async def set_commands(application: Application, admins: tuple[int, ...]) -> None:
+    """Register the command menus: English by default, Arabic for Arabic clients; admins
+    see the admin commands in their private chats."""
+    public = [c for c in COMMANDS if c.level is not Level.ADMIN]
+    bot = application.bot
+    await bot.set_my_commands([BotCommand(c.name, c.english) for c in public])
+    await bot.set_my_commands([BotCommand(c.name, c.arabic) for c in public], language_code="ar")
+    for admin_id in admins:
+        try:
+            await bot.set_my_commands(
+                [BotCommand(c.name, c.english) for c in COMMANDS],
+                scope=BotCommandScopeChat(admin_id),
+            )
+        except TelegramError as exc:  # the admin never started a chat with the bot
+            log.info("admin %d: command menu not set: %s", admin_id, exc)
