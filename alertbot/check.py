@@ -17,13 +17,13 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import telegram
 from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
+from alertbot.clock import utc_now
 from alertbot.config import (
     Config,
     EmailConfig,
@@ -152,7 +152,7 @@ async def _check_sources(config: Config, report: _Report, timeout: float | None 
     """Fetch and parse each source once, concurrently, without fetching article pages."""
     if not config.sources:
         return
-    now = datetime.now(UTC)
+    now = utc_now()
     async with Fetcher(config.polling, timeout=timeout) as fetcher, Poller(fetcher) as poller:
         polls = [
             poller.poll(source, Validators(), now, seen=_everything_seen)

@@ -97,7 +97,7 @@ async def test_every_config_problem_is_reported_and_nothing_else_is_tried(tmp_pa
     assert not ok
     assert out == [
         f"FAIL config: {path}: polling.interval: bad duration '5x'"
-        " (use a positive number and s, m, h or d: 30s, 5m, 2h, 1d)",
+        " (use a whole number and s, m, h or d: 30s, 5m, 2h, 1d, or combined as 2h30m)",
         f"FAIL config: {path}: source[0].type: must be one of feed, page, sitemap, telegram,"
         " not 'rss'",
         f"FAIL config: {path}: watch[0].colour: unknown key",

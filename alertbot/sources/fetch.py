@@ -40,6 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from alertbot.clock import utc_now
 from alertbot.config import PollingConfig
 from alertbot.sources import charset
 from alertbot.sources.model import FetchError, FetchErrorKind, FetchResult, Validators
@@ -401,7 +402,7 @@ def _status_error(response: httpx.Response) -> FetchError:
     status = response.status_code
     retry_after = None
     if status in _RETRY_AFTER_STATUSES:
-        retry_after = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(UTC))
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"), utc_now())
     message = f"HTTP {status} {response.reason_phrase}".rstrip()
     if status in _REDIRECT_STATUSES:
         message += " without a Location"
