@@ -7,6 +7,7 @@ python-telegram-bot nor APScheduler nor trafilatura, and `alertbot --help` loads
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import logging
 import os
@@ -61,6 +62,7 @@ config_option = click.option(
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="alertbot", prog_name="alertbot", message="%(prog)s %(version)s")
 def cli() -> None:
     """alertbot: Telegram and email alerts for watched keywords in Arabic news."""
 
@@ -75,14 +77,15 @@ def cli() -> None:
     "--config",
     "config_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Use the [[watch]] entries of this alertbot config file.",
+    help="Use the [[watch]] entries of this config file (default: $ALERTBOT_CONFIG, else"
+    " config/alertbot.toml).",
 )
 @click.option(
     "--input",
     "input_file",
-    type=click.File("r", encoding="utf-8"),
+    type=click.File("rb"),
     default="-",
-    help="JSON Lines of {id, title?, text}; - for stdin (the default).",
+    help="JSON Lines of {id, title?, text}, UTF-8; - for stdin (the default).",
 )
 @click.option("--text", help="Match this text instead of reading JSON Lines.")
 @click.pass_context
@@ -90,24 +93,25 @@ def match(
     ctx: click.Context,
     watchlist: Path | None,
     config_file: Path | None,
-    input_file: IO[str],
+    input_file: IO[bytes],
     text: str | None,
 ) -> None:
     """Match watches against articles, offline: one JSON line out per line in."""
-    if (watchlist is None) == (config_file is None):
-        raise click.UsageError("give exactly one of --watchlist FILE or --config PATH")
+    if watchlist is not None and config_file is not None:
+        raise click.UsageError("give --watchlist FILE or --config PATH, not both")
     input_given = ctx.get_parameter_source("input_file") is not click.core.ParameterSource.DEFAULT
     if text is not None and input_given:
         raise click.UsageError("give --input or --text, not both")
-    from alertbot.config import load_config, load_watchlist
+    if text is not None and not _encodable(text):
+        raise click.BadParameter("not valid UTF-8 text", param_hint="--text")
+    from alertbot.config import load_watchlist
     from alertbot.watch.match import Matcher
 
     try:
         if watchlist is not None:
             watches = load_watchlist(watchlist)
         else:
-            assert config_file is not None
-            watches = load_config(config_file).watches
+            watches = _config(config_file).watches
         matcher = Matcher(watches, open_lemmatizer())
     except AlertbotError as exc:
         _fail(exc)
@@ -116,6 +120,8 @@ def match(
         _write(out, "text", matcher.match_article(None, text))
         return
     name = getattr(input_file, "name", "-")
+    if not isinstance(name, str) or name == "-":
+        name = "<stdin>"
     bad = 0
     for lineno, item in _read_items(input_file):
         if isinstance(item, str):
@@ -127,15 +133,35 @@ def match(
     sys.exit(1 if bad else 0)
 
 
-def _read_items(source: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Each non-blank line as an item, or as the reason it is malformed."""
-    for lineno, line in enumerate(source, 1):
-        if not line.strip():
+def _read_items(source: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Each non-blank line as an item, or as the reason it is malformed.
+
+    Lines are read as bytes and decoded one at a time, so a line that is not UTF-8 (or is
+    binary) is one bad line, not the end of the input. A UTF-8 BOM may start the file.
+    """
+    for lineno, raw in enumerate(source, 1):
+        if lineno == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        if not raw.strip():
+            continue
+        if b"\0" in raw:
+            yield lineno, "contains a NUL byte (binary data, not JSON Lines)"
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield lineno, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1})"
             continue
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             yield lineno, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            continue
+        except RecursionError:
+            yield lineno, "JSON nested too deeply to read"
+            continue
+        except ValueError as exc:  # e.g. an integer over Python's 4300-digit limit
+            yield lineno, f"not valid JSON ({' '.join(str(exc).split())})"
             continue
         if not isinstance(item, dict):
             yield lineno, f"expected a JSON object, got {type(item).__name__}"

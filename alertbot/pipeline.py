@@ -21,6 +21,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from alertbot.errors import QuerySyntaxError
 from alertbot.sources.model import Article
 from alertbot.store import NewItem, Recipient, Store
 from alertbot.stories import StoryId
@@ -28,6 +29,7 @@ from alertbot.stories.fingerprint import Fingerprint, fingerprints
 from alertbot.stories.index import WINDOW, StoryIndex
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher, Watch, WatchMatch
+from alertbot.watch.query import parse_query
 from alertbot.watch.snippet import snippet_for
 
 log = logging.getLogger(__name__)
@@ -48,10 +50,14 @@ class Watchlists:
     chat_watches: Mapping[int, Sequence[Watch]] = field(default_factory=dict)
 
     def owned(self) -> list[Watch]:
-        """Every watch with its owner (None: the config's), for one Matcher."""
+        """Every watch with its owner (None: the config's), for one Matcher.
+
+        A chat's stored query that today's parser refuses (accepted by an older alertbot)
+        is left out with a warning: it must not keep the other watches from running.
+        """
         out = [replace(w, owner=None) for w in self.config_watches]
         for chat_id, watches in self.chat_watches.items():
-            out.extend(replace(w, owner=chat_id) for w in watches)
+            out.extend(replace(w, owner=chat_id) for w in watches if _parses(chat_id, w))
         return out
 
     def recipients(self, matches: Iterable[WatchMatch]) -> tuple[list[str], list[Recipient]]:
@@ -73,6 +79,17 @@ class Watchlists:
             for (channel, address), watch_names in by_address.items()
         ]
         return list(dict.fromkeys(names)), recipients
+
+
+def _parses(chat_id: int, watch: Watch) -> bool:
+    try:
+        parse_query(watch.query)
+    except QuerySyntaxError as exc:
+        log.warning(
+            "chat %d: watch %r skipped, its query no longer parses: %s", chat_id, watch.name, exc
+        )
+        return False
+    return True
 
 
 @dataclass

@@ -12,6 +12,7 @@ from alertbot.config import Config
 from alertbot.notify.layout import local_time
 from alertbot.sources.health import SourceHealth
 from alertbot.store import Store
+from alertbot.text.sanitize import remove_controls
 
 FAILED_SHOWN = 20
 
@@ -27,7 +28,8 @@ def render_status(config: Config, store: Store, now: datetime) -> str:
         _outbox(store, tz),
         _recap(store, tz),
     ]
-    return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
+    # Stored values came from outside (chat titles, watch names, servers' replies).
+    return remove_controls("\n\n".join("\n".join(lines) for lines in sections)) + "\n"
 
 
 def describe_health(health: SourceHealth, tz: tzinfo, *, zone: bool = False) -> str:

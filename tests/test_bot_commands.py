@@ -142,6 +142,22 @@ async def test_a_bad_query_gets_the_parsers_message_and_nothing_is_stored(bot, a
     assert bot.scheduler.store.chat_watches(READER) == []
 
 
+async def test_a_query_nested_hundreds_deep_or_with_a_lower_case_or_gets_one_answer(bot, api):
+    deep = "(" * 240 + "غزة" + ")" * 240  # within /watch's 500 characters
+    reply = await say(api, READER, f"/watch {deep}")
+    assert reply.startswith(
+        "That query does not parse: too deeply nested: at most 20 levels of parentheses"
+        " at column 21\n"
+    )
+    reply = await say(api, READER, "/watch غزة or مصر")
+    assert reply.startswith("That query does not parse: operators are upper-case: 'or' must be OR")
+    assert "at column 5" in reply
+    reply = await say(api, READER, "/watch غزة NEAR/-1 مصر")
+    assert "a distance cannot be negative (NEAR/0 is adjacent words) at column 5" in reply
+    assert bot.scheduler.store.chat_watches(READER) == []
+    assert "Watching" in await say(api, READER, "/watch غزة OR مصر")  # the bot still answers
+
+
 async def test_commands_addressed_to_the_bot_by_name_work(bot, api):
     reply = await say(api, READER, "/watch@alertbot_test_bot Rosatom")
     assert "Watching Rosatom" in reply

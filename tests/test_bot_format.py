@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -286,6 +287,25 @@ def test_plain_fallback_has_no_tags_and_the_url_on_a_line_of_its_own():
 def test_naive_published_time_is_taken_as_utc():
     out = alert_html(_alert(published=datetime(2025, 1, 1, 22, 30)), CAIRO)
     assert f"{FSI}2025-01-02 00:30{PDI}" in out
+
+
+@pytest.mark.parametrize("zone", [CAIRO, ZoneInfo("America/New_York"), ZoneInfo("Asia/Tokyo")])
+def test_a_date_only_published_time_is_shown_as_the_date_alone(zone):
+    """The outlet gave 2025-03-12 and no time: not "2025-03-12 02:00" (midnight UTC in
+    Cairo), and not the 11th in New York."""
+    alert = replace(_alert(published=datetime(2025, 3, 12, tzinfo=UTC)), date_only=True)
+    html_lines = alert_html(alert, zone).split("\n")
+    assert html_lines[2] == f"{RLM}{FSI}Ahram Online{PDI} · {FSI}2025-03-12{PDI}"
+    assert f"{FSI}Ahram Online{PDI} · {FSI}2025-03-12{PDI}" in alert_plain(alert, zone)
+    backlog = backlog_html([alert] * 6, zone)
+    assert backlog.count(f"{FSI}2025-03-12{PDI}") == 6
+    assert re.search(r"\d\d:\d\d", backlog) is None
+    assert backlog_plain([alert] * 6, zone).count(f"{FSI}2025-03-12{PDI}") == 6
+
+
+def test_a_time_of_day_that_is_known_is_still_shown_in_local_time():
+    alert = _alert(published=datetime(2025, 3, 12, tzinfo=UTC))  # a real midnight UTC
+    assert f"{FSI}2025-03-12 02:00{PDI}" in alert_html(alert, CAIRO)
 
 
 def _backlog(count: int) -> list[Alert]:

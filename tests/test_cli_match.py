@@ -1,5 +1,6 @@
 """`alertbot match`: JSON Lines in, one JSON line out per line, spans into the original."""
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -126,6 +127,86 @@ def test_bad_lines_are_reported_with_their_number_and_skipped(run, watchlist):
     assert '"text" must be a string' in errors[3]
 
 
+def test_every_kind_of_bad_line_is_reported_and_the_lines_after_it_are_read(run, watchlist):
+    """Read as bytes, line by line: a line that is not UTF-8, is binary, nests too deep or
+    has the wrong types is one bad line, never the end of the input."""
+    good = jsonl(ARTICLE).encode()
+    bad_lines = [
+        (b'{"id": "x", "text": "\xff\xfe"}\n', "not valid UTF-8 (byte 0xff at byte 22)"),
+        (b"\x89PNG\r\n", "not valid UTF-8 (byte 0x89 at byte 1)"),
+        (b'{"id": "x", "text": "a"}\x00\x00\n', "contains a NUL byte"),
+        (b"\xed\xa0\x80\n", "not valid UTF-8"),  # an encoded surrogate (CESU-8)
+        (b"[" * 100_000 + b"\n", "JSON nested too deeply"),
+        (b'{"id": "x", "text": ' + b"[" * 100_000 + b"\n", "JSON nested too deeply"),
+        (b'{"id": "x", "text": "a", "n": ' + b"1" * 5000 + b"}\n", "not valid JSON"),
+        (b'"just a string"\n', "expected a JSON object, got str"),
+        (b"null\n", "expected a JSON object, got NoneType"),
+        (b'{"id": "x", "text": null}\n', '"text" must be a string'),
+        (b'{"id": ["x"], "text": "a"}\n', '"id" must be a string'),
+        (b'{"id": "x", "title": 1, "text": "a"}\n', '"title" must be a string or null'),
+        (b'{"id": "x", "text": "\\udc00"}\n', "unpaired surrogate"),
+    ]
+    stdin = good + b"".join(line + good for line, _ in bad_lines)
+    result = run("--watchlist", str(watchlist), input=stdin)
+    assert result.exit_code == 1
+    assert [r["id"] for r in records(result.stdout)] == ["sisi-naryshkin"] * (len(bad_lines) + 1)
+    errors = result.stderr.splitlines()
+    assert len(errors) == len(bad_lines), result.stderr
+    for n, (error, (_, reason)) in enumerate(zip(errors, bad_lines, strict=True)):
+        assert error.startswith(f"alertbot match: <stdin>:{2 * n + 2}: ")
+        assert reason in error
+        assert error.endswith("; line skipped")
+
+
+def test_a_bad_line_in_a_file_and_a_bom_at_its_start(run, watchlist, tmp_path):
+    path = tmp_path / "articles.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + jsonl(NOTHING).encode() + b"\xc3\x28\n" + jsonl(ARTICLE).encode()
+    )
+    result = run("--watchlist", str(watchlist), "--input", str(path))
+    assert result.exit_code == 1
+    assert [r["id"] for r in records(result.stdout)] == ["weather", "sisi-naryshkin"]
+    assert result.stderr == (
+        f"alertbot match: {path}:2: not valid UTF-8 (byte 0xc3 at byte 1); line skipped\n"
+    )
+
+
+def test_a_bom_is_accepted_on_stdin_and_crlf_line_ends_too(run, watchlist):
+    stdin = b"\xef\xbb\xbf" + jsonl(NOTHING).replace("\n", "\r\n").encode() * 2
+    result = run("--watchlist", str(watchlist), input=stdin)
+    assert result.exit_code == 0, result.stderr
+    assert [r["id"] for r in records(result.stdout)] == ["weather", "weather"]
+
+
+def test_a_bom_after_the_first_line_is_a_bad_line(run, watchlist):
+    result = run("--watchlist", str(watchlist), input=jsonl(NOTHING) + "\ufeff" + jsonl(NOTHING))
+    assert result.exit_code == 1
+    assert ":2: not valid JSON" in result.stderr
+
+
+def test_a_config_with_a_query_nested_too_deep_exits_2_with_one_line(run, tmp_path):
+    path = tmp_path / "alertbot.toml"
+    query = "(" * 300 + "غزة" + ")" * 300
+    path.write_text(f'[[watch]]\nname = "Deep"\nquery = "{query}"\n', encoding="utf-8")
+    result = run("--config", str(path), "--text", "غزة")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"alertbot: {path}: watch[0].query: too deeply nested:"
+        " at most 20 levels of parentheses at column 21\n"
+    )
+
+
+def test_a_lower_case_or_in_a_watchlist_exits_2_naming_it(run, tmp_path):
+    path = tmp_path / "watches.toml"
+    path.write_text('[[watch]]\nname = "x"\nquery = "غزة or مصر"\n', encoding="utf-8")
+    result = run("--watchlist", str(path), "--text", "غزة")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "watch[0].query: operators are upper-case: 'or' must be OR" in result.stderr
+    assert result.stderr.endswith("at column 5\n")
+
+
 def test_blank_lines_are_skipped_quietly(run, watchlist):
     result = run("--watchlist", str(watchlist), input="\n" + jsonl(NOTHING) + "  \n")
     assert result.exit_code == 0
@@ -175,12 +256,37 @@ def test_watches_from_the_default_config(run):
     assert ("text", "وقفَ إطلاق النار") in {(s["field"], s["text"]) for s in ceasefire["spans"]}
 
 
-@pytest.mark.parametrize("args", [[], ["--watchlist", "w.toml", "--config", "c.toml"]])
-def test_exactly_one_of_watchlist_or_config(run, args):
-    result = run(*args, "--text", "x")
+def test_watchlist_and_config_together_is_a_usage_error(run):
+    result = run("--watchlist", "w.toml", "--config", "c.toml", "--text", "x")
     assert result.exit_code == 2
-    assert "give exactly one of --watchlist FILE or --config PATH" in result.stderr
+    assert "give --watchlist FILE or --config PATH, not both" in result.stderr
     assert result.stdout == ""
+
+
+def test_without_watchlist_or_config_the_default_config_is_used(run, monkeypatch):
+    monkeypatch.delenv("ALERTBOT_CONFIG", raising=False)
+    result = run("--text", "استقبل السيسي ناريشكين")
+    assert result.exit_code == 0, result.stderr
+    assert [m["watch"] for m in json.loads(result.stdout)["matches"]] == ["Naryshkin"]
+
+
+def test_without_watchlist_or_config_alertbot_config_is_used(run, monkeypatch, tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('[[watch]]\nname = "Cairo"\nquery = "القاهرة"\n', encoding="utf-8")
+    monkeypatch.setenv("ALERTBOT_CONFIG", str(path))
+    result = run("--text", "في القاهرة")
+    assert result.exit_code == 0, result.stderr
+    assert [m["watch"] for m in json.loads(result.stdout)["matches"]] == ["Cairo"]
+    monkeypatch.setenv("ALERTBOT_CONFIG", str(tmp_path / "missing.toml"))
+    missing = run("--text", "x")
+    assert missing.exit_code == 2
+    assert missing.stderr == f"alertbot: {tmp_path / 'missing.toml'}: file not found\n"
+
+
+def test_version_is_the_package_version():
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"alertbot {importlib.metadata.version('alertbot')}\n"
 
 
 def test_input_and_text_together_is_a_usage_error(run, watchlist, tmp_path):

@@ -194,6 +194,19 @@ def test_bad_query_names_the_watch_and_the_column(write):
     assert str(err) == f"{path}: watch[1].query: nothing after AND at column 11"
 
 
+def test_a_query_nested_hundreds_deep_is_an_error_naming_the_key_not_a_crash(write):
+    query = "(" * 500 + "غزة" + ")" * 500
+    err = config_error(write(WATCH + f'[[watch]]\nname = "Deep"\nquery = "{query}"\n'))
+    assert err.key == "watch[1].query"
+    assert err.detail == "too deeply nested: at most 20 levels of parentheses at column 21"
+
+
+def test_a_lower_case_operator_in_a_config_query_names_the_key(write):
+    err = config_error(write('[[watch]]\nname = "Gaza"\nquery = "غزة or Gaza"\n'))
+    assert err.key == "watch[0].query"
+    assert "operators are upper-case: 'or' must be OR" in err.detail
+
+
 def test_duplicate_watch_names(write):
     err = config_error(write(WATCH + '[[watch]]\nname = "gaza"\nquery = "Gaza"\n'))
     assert err.key == "watch[1].name"

@@ -115,6 +115,24 @@ def test_chat_watches_alert_their_chat_and_config_watches_the_config_recipients(
     assert rows == {("-100", '["Naryshkin", "El-Dabaa"]'), ("42", '["Dabaa plant"]')}
 
 
+def test_a_stored_chat_query_the_parser_now_refuses_is_skipped_not_fatal(
+    store, lemmatizer, seeds, caplog
+):
+    """An older alertbot took `الضبعة and Dabaa` as a phrase; this one refuses lower-case
+    operators. The chat's other watches, and everyone else's, still run."""
+    lists = Watchlists(
+        WATCHES,
+        (Recipient("telegram", "-100"),),
+        {42: [Watch("old", "الضبعة and Dabaa"), Watch("Dabaa plant", "الضبعة")]},
+    )
+    pipeline = Pipeline(lemmatizer, lists)
+    assert "chat 42: watch 'old' skipped, its query no longer parses" in caplog.text
+    title, text = seeds[1]  # the one that names El-Dabaa
+    pipeline.process(store, [_article(title, text, "https://a.example/1")], NOW)
+    rows = {(r["recipient"], r["watches"]) for r in _rows(store)}
+    assert rows == {("-100", '["Naryshkin", "El-Dabaa"]'), ("42", '["Dabaa plant"]')}
+
+
 def test_a_chat_that_is_also_an_alert_chat_gets_one_row_naming_all_its_watches(
     store, lemmatizer, seeds
 ):

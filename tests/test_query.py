@@ -1,9 +1,24 @@
 """Watch query parsing: the tree of a valid query, the column of an invalid one."""
 
+import inspect
+import sys
+
 import pytest
 
 from alertbot.errors import QuerySyntaxError
-from alertbot.watch.query import And, Near, Not, Or, Phrase, parse_query, phrases
+from alertbot.watch.match import Matcher, Watch
+from alertbot.watch.query import (
+    MAX_NEAR,
+    MAX_NEAR_CHAIN,
+    MAX_NESTING,
+    And,
+    Near,
+    Not,
+    Or,
+    Phrase,
+    parse_query,
+    phrases,
+)
 
 
 def shape(node):
@@ -106,8 +121,97 @@ def test_hyphenated_name_is_a_two_word_phrase():
     assert parse_query("El-Dabaa") == Phrase(("El", "Dabaa"), 1)
 
 
-def test_lower_case_operators_are_words():
-    assert shape(parse_query("gaza and truce")) == ("gaza", "and", "truce")
+@pytest.mark.parametrize(
+    ("query", "column", "written", "operator"),
+    [
+        ("gaza and truce", 6, "and", "AND"),
+        ("غزة or مصر", 5, "or", "OR"),
+        ("غزة Or مصر", 5, "Or", "OR"),
+        ("not غزة مصر", 1, "not", "NOT"),
+        ("غزة AND (مصر nOt قطر)", 14, "nOt", "NOT"),
+        ("غزة near/5 هدنة", 5, "near/5", "NEAR/5"),
+        ("غزة Near/5 هدنة", 5, "Near/5", "NEAR/5"),
+    ],
+)
+def test_an_operator_in_another_case_is_refused_not_made_a_phrase_word(
+    query, column, written, operator
+):
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query(query)
+    assert info.value.column == column
+    assert f"operators are upper-case: {written!r} must be {operator}" in str(info.value)
+
+
+def test_the_words_and_or_not_near_are_words_in_quotes_and_near_alone_is_a_word():
+    assert shape(parse_query('"Bosnia and Herzegovina"')) == ("Bosnia", "and", "Herzegovina")
+    assert shape(parse_query('"to be or not to be"')) == ("to", "be", "or", "not", "to", "be")
+    assert shape(parse_query("near east")) == ("near", "east")
+    assert shape(parse_query("android OR oracle")) == ("OR", "android", "oracle")
+
+
+def test_near_0_is_adjacent_words():
+    assert shape(parse_query("غزة NEAR/0 هدنة")) == ("NEAR", 0, "غزة", "هدنة")
+
+
+@pytest.mark.parametrize("query", ["غزة NEAR/-1 هدنة", "غزة NEAR/-100 هدنة"])
+def test_a_negative_near_distance_is_refused(query):
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query(query)
+    assert info.value.column == 5
+    assert "a distance cannot be negative (NEAR/0 is adjacent words)" in str(info.value)
+
+
+@pytest.mark.parametrize("query", ["A NEAR/x B", "A NEAR/5x B", "A NEAR/1.5 B"])
+def test_a_near_distance_that_is_not_a_number_is_refused(query):
+    with pytest.raises(QuerySyntaxError, match="NEAR needs a distance in words") as info:
+        parse_query(query)
+    assert info.value.column == 3
+
+
+# --- how deep a query may go ---------------------------------------------------------------
+
+
+def test_twenty_levels_of_parentheses_parse_and_twenty_one_are_refused():
+    assert parse_query("(" * MAX_NESTING + "غزة" + ")" * MAX_NESTING) == Phrase(("غزة",), 21)
+    deeper = "مصر AND " + "(" * (MAX_NESTING + 1) + "غزة" + ")" * (MAX_NESTING + 1)
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query(deeper)
+    assert info.value.column == 9 + MAX_NESTING  # the first "(" past the limit
+    assert str(info.value) == (
+        f"too deeply nested: at most {MAX_NESTING} levels of parentheses at column 29"
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "(" * 100_000 + "غزة" + ")" * 100_000,
+        "(" * 100_000,
+        "غزة AND " + "NOT " * 10_000 + "مصر",
+        "(NOT " * 5_000 + "غزة",
+        " NEAR/1 ".join(["غزة"] * 5_000),
+        "(" * 500 + "غزة OR " * 500,
+    ],
+)
+def test_a_pathologically_deep_query_is_a_syntax_error_not_a_recursion_error(query):
+    with pytest.raises(QuerySyntaxError, match=r"too deeply nested|too many NEARs"):
+        parse_query(query)
+
+
+def test_nots_count_toward_the_nesting_limit():
+    ok = "غزة AND " + "NOT " * MAX_NESTING + "مصر"
+    assert isinstance(parse_query(ok), And)
+    with pytest.raises(QuerySyntaxError, match="at most 20 levels of NOTs and parentheses"):
+        parse_query("غزة AND " + "NOT " * (MAX_NESTING + 1) + "مصر")
+
+
+def test_a_near_chain_is_bounded():
+    words = [f"w{n}" for n in range(MAX_NEAR_CHAIN + 2)]
+    assert isinstance(parse_query(" NEAR/1 ".join(words[:-1])), Near)
+    with pytest.raises(
+        QuerySyntaxError, match=f"too many NEARs in a row: at most {MAX_NEAR_CHAIN}"
+    ):
+        parse_query(" NEAR/1 ".join(words))
 
 
 def test_the_default_config_queries_parse():
@@ -169,3 +273,23 @@ def test_invalid_query_names_the_column(query, column, message):
     assert info.value.column == column
     assert message in str(info.value)
     assert str(info.value).endswith(f"at column {column}")
+
+
+def test_the_deepest_legal_query_compiles_and_matches_far_from_the_recursion_limit(lemmatizer):
+    """Parentheses at the limit, each holding a NEAR chain at the limit, the nested group
+    leftmost so that compiling and evaluating descend the whole depth first."""
+    words = iter(f"w{n}" for n in range(1000))
+    query = next(words)
+    for _ in range(MAX_NESTING):
+        chain = [f"({query})", *(next(words) for _ in range(MAX_NEAR_CHAIN))]
+        query = f" NEAR/{MAX_NEAR} ".join(chain)
+    used = int(query.rsplit("w", 1)[1]) + 1
+    text = " ".join(f"w{n}" for n in range(used))
+    depth = len(inspect.stack())
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 400)  # the tree is ~220 deep; Python's default is 1000
+    try:
+        matcher = Matcher([Watch("deep", query)], lemmatizer)
+        assert [m.watch for m in matcher.match_article(None, text)] == ["deep"]
+    finally:
+        sys.setrecursionlimit(limit)

@@ -50,6 +50,18 @@ def test_an_empty_store(store, tmp_path):
     assert "Chats (0)" in lines(out)
 
 
+def test_stored_outside_text_cannot_reach_the_terminal(store: Store, tmp_path):
+    """A chat title, a chat's watch and a server's reply as an older alertbot stored them,
+    escapes and overrides included: status prints them without, its layout intact."""
+    store.upsert_chat(-100, "group", "Desk\x1b[2J\x1b]0;pwned\x07\u202e", NOW)
+    store.add_watch(-100, "w\x1b[31m", "غزة", NOW)
+    out = render_status(config(tmp_path / "alertbot.db"), store, NOW)
+    for c in ("\x1b", "\x07", "\u202e"):
+        assert c not in out
+    assert "  chat -100 (Desk):" in out.splitlines()
+    assert "    w: غزة" in out.splitlines()
+
+
 def test_everything_an_operator_looks_for(store: Store, tmp_path):
     bbc = SourceHealth(
         last_success=NOW - timedelta(hours=2),

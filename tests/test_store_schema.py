@@ -12,6 +12,7 @@ from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Validators
 from alertbot.store import SCHEMA_VERSION, RecapDelivery, Store, StoreError
 from alertbot.store.schema import known_migrations, migrations
+from alertbot.stories import StoryId
 from alertbot.watch.match import Watch
 from testsupport.storefixtures import read_in_another_process
 
@@ -49,6 +50,42 @@ def test_a_version_1_database_is_upgraded_keeping_its_rows(tmp_path):
     assert store.schema_version() == SCHEMA_VERSION
     row = store._rows("SELECT chat_id, active, allowed, paused FROM chats")
     assert row == [{"chat_id": -100, "active": 1, "allowed": 0, "paused": 0}]
+    store.close()
+
+
+def test_a_version_3_database_is_upgraded_and_its_bare_dates_are_marked_date_only(tmp_path):
+    """Regression guard for 0004: schema 3 stored a date without a time as midnight UTC;
+    those rows become date only, a stated time stays a time, a missing one stays missing."""
+    path = tmp_path / "alertbot.db"
+    db = Database(str(path))
+    migrations.apply(db, stop_before="0004_published_date_only")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    at = "2025-03-12T14:05:00.000000+00:00"
+    for story_id, published in enumerate(
+        ["2025-03-12T00:00:00.000000+00:00", "2025-03-12T09:30:00.000000+00:00", None], 1
+    ):
+        db.execute(
+            "INSERT INTO stories (id, title, url, first_source, first_seen, published, updated)"
+            " VALUES (?, 't', 'https://a.example/', 'A', ?, ?, ?)",
+            (story_id, at, published, at),
+        )
+        db.execute(
+            "INSERT INTO seen_items (canonical_url, url, content_hash, source, story_id, title,"
+            " published, first_seen) VALUES (?, ?, ?, 'A', ?, 't', ?, ?)",
+            (f"https://a.example/{story_id}",) * 2 + (f"h{story_id}", story_id, published, at),
+        )
+    db.conn.commit()
+    db.close()
+    store = Store.open(path)
+    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert [store.story(StoryId(n)).published_date_only for n in (1, 2, 3)] == [
+        True,
+        False,
+        False,
+    ]
+    ids = [r["id"] for r in store._rows("SELECT id FROM seen_items ORDER BY id")]
+    assert [store.item_outlet(i).date_only for i in ids] == [True, False, False]
+    assert store.item_outlet(ids[2]).seen_at == datetime(2025, 3, 12, 14, 5, tzinfo=UTC)
     store.close()
 
 

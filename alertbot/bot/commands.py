@@ -35,6 +35,7 @@ from alertbot.config import Config, SourceConfig
 from alertbot.errors import QuerySyntaxError
 from alertbot.notify.layout import esc
 from alertbot.store import Store, StoreRunner
+from alertbot.text.sanitize import clean_line
 
 if TYPE_CHECKING:
     from alertbot.scheduler import PollOutcome
@@ -189,7 +190,7 @@ async def admitted(
         return {m.user.id for m in members}
 
     if await s.gate.permits(level, chat.id, chat.type, user_id, group_admins):
-        title = chat.title or chat.full_name or chat.username
+        title = clean_line(chat.title or chat.full_name or chat.username) or None
         await s.db.run(s.store.upsert_chat, chat.id, chat.type, title, s.clock())
         return True
     if s.gate.is_admin(user_id) or await s.gate.chat_allowed(chat.id, user_id):

@@ -30,7 +30,7 @@ from alertbot.bot.access import Level
 from alertbot.bot.service import parse_duration_arg
 from alertbot.config import Config, SourceConfig
 from alertbot.notify.base import DeliveryError
-from alertbot.notify.layout import linkable, local_time
+from alertbot.notify.layout import linkable, local_time, shown_time
 from alertbot.recap.build import build_recap
 from alertbot.recap.render import recap_telegram_html
 from alertbot.sources.health import SourceHealth
@@ -107,7 +107,7 @@ async def watch(update: Update, context: Any, s: BotServices, args: str) -> None
         " stored articles" + (":" if bt.examples else ".")
     )
     for ex in bt.examples:
-        when = local_time(ex.at, s.config.timezone, zone=True)
+        when = shown_time(ex.at, s.config.timezone, date_only=ex.date_only, zone=True)
         lines.append(f"• {link(ex.title, ex.url)} — {e(ex.source)}, {e(when)}")
     await reply(update, "\n".join(lines))
 

@@ -57,6 +57,7 @@ class Example:
     url: str
     source: str
     at: datetime
+    date_only: bool = False  # `at` is a published day, its time of day unknown
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,8 @@ class WatchService:
         items = store.recent_items(now - timedelta(days=self._backtest_days), self._backtest_limit)
         matched = [i for i in items if matcher.match_article(i["title"], i["text"] or "")]
         examples = tuple(
-            Example(i["title"] or "", i["url"], i["source"], i["at"]) for i in matched[:EXAMPLES]
+            Example(i["title"] or "", i["url"], i["source"], i["at"], i["date_only"])
+            for i in matched[:EXAMPLES]
         )
         return Backtest(self._backtest_days, len(items), len(matched), examples)
 

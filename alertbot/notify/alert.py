@@ -32,6 +32,7 @@ class Alert:
     also: tuple[str, ...]  # other outlets that carried the story, in order
     attempts: int  # delivery attempts made before this one
     last_error: str | None = None  # why the last attempt failed
+    date_only: bool = False  # `published` is a day: the outlet gave no time of day
 
     @classmethod
     def build(cls, row: OutboxRow, story: Story, item: Outlet | None) -> Alert:
@@ -55,6 +56,7 @@ class Alert:
             also=others,
             attempts=row.attempts,
             last_error=row.last_error,
+            date_only=item.date_only,
         )
 
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from alertbot.notify.alert import Alert
 from alertbot.notify.base import DeliveryError
-from alertbot.notify.layout import clean_snippet, clean_text, isolate, local_time
+from alertbot.notify.layout import clean_snippet, clean_text, isolate, shown_time
 from alertbot.stories import StoryId
 
 _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
@@ -35,7 +35,7 @@ def format_alert(alert: Alert, timezone: ZoneInfo, *, ansi: bool = False) -> str
         "● " + " · ".join(isolate(clean_text(w)) for w in alert.watches),
         "  " + isolate(clean_text(alert.title)),
         f"  {isolate(clean_text(alert.outlet))} · "
-        + local_time(alert.published, timezone, zone=True),
+        + shown_time(alert.published, timezone, date_only=alert.date_only, zone=True),
         f"  {clean_text(alert.url)}",
     ]
     # Cleaned before rendering: the bold marks are ours, everything else is outside text.

@@ -12,6 +12,7 @@
     linkable(url)               an http(s) URL that is safe in an href
     esc(text)                   HTML-escaped, quotes included
     local_time(moment, tz)      "YYYY-MM-DD HH:MM" in `tz` (a naive time is UTC)
+    shown_time(moment, tz, date_only=)  the same, or "YYYY-MM-DD" for a day without a time
 
 The console, Telegram, email and the recap all format through these, so an outside string
 is cleaned, cut and isolated the same way wherever it is shown. Pure functions.
@@ -81,6 +82,17 @@ def local_time(moment: datetime, timezone: tzinfo, *, zone: bool = False) -> str
     """`moment` as "YYYY-MM-DD HH:MM" in `timezone`, with the zone's name when `zone`."""
     text = f"{aware(moment).astimezone(timezone):%Y-%m-%d %H:%M}"
     return f"{text} ({_zone_name(timezone)})" if zone else text
+
+
+def shown_time(
+    moment: datetime, timezone: tzinfo, *, date_only: bool = False, zone: bool = False
+) -> str:
+    """A published time as `local_time` shows it; for a date only (the source gave a day,
+    no time of day) the day alone, "YYYY-MM-DD", as the source gave it: a day is not moved
+    into `timezone`, and no time of day is invented."""
+    if date_only:
+        return f"{aware(moment).astimezone(UTC):%Y-%m-%d}"
+    return local_time(moment, timezone, zone=zone)
 
 
 def _zone_name(timezone: tzinfo) -> str:

@@ -45,9 +45,9 @@ from alertbot.notify.layout import (
     clip,
     esc,
     linkable,
-    local_time,
     shorten,
     shorten_quote,
+    shown_time,
 )
 from alertbot.notify.telegram_html import alert_plain
 from alertbot.watch.snippet import Snippet
@@ -261,7 +261,7 @@ def _alert_html(alert: Alert, timezone: ZoneInfo) -> str:
     blocks = [f'<p style="{P}"><strong>{BELL} {watches}</strong></p>']
     blocks += title_html(alert.title, alert.url, TITLE)
     outlet = names([alert.outlet])
-    when = ltr(local_time(alert.published, timezone))
+    when = ltr(shown_time(alert.published, timezone, date_only=alert.date_only))
     meta = f"{bdi(outlet[0])} · {when}" if outlet else when
     blocks.append(f'<p style="{META}">{meta}</p>')
     blocks += quote_html(alert.snippet)

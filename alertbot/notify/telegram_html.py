@@ -72,9 +72,9 @@ from alertbot.notify.layout import (
     esc,
     isolate,
     linkable,
-    local_time,
     shorten,
     shorten_quote,
+    shown_time,
     u16,
 )
 from alertbot.watch.snippet import Snippet
@@ -171,7 +171,7 @@ class _Parts:
             url=url,
             linkable=linkable(url),
             outlet=clip(alert.outlet, _OUTLET_CHARS),
-            time=local_time(alert.published, timezone),
+            time=shown_time(alert.published, timezone, date_only=alert.date_only),
             quote=quote,
             also=also_line(alert.also),
         )
@@ -271,7 +271,7 @@ def _backlog_entry(alert: Alert, timezone: ZoneInfo, *, html_mode: bool) -> str:
     m = direction_mark(title, "")
     names = _watch_names(alert.watches, _BACKLOG_WATCHES, _BACKLOG_WATCHES)
     outlet = clip(alert.outlet, _BACKLOG_OUTLET)
-    time = local_time(alert.published, timezone)
+    time = shown_time(alert.published, timezone, date_only=alert.date_only)
     url = clean_text(alert.url)
     if not html_mode:
         lead = f"{names} — " if names else ""

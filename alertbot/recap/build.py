@@ -38,11 +38,17 @@ class RecapStory:
     published: datetime | None
     snippet: Snippet
     watches: tuple[str, ...]
+    published_date_only: bool = False  # `published` is a day, its time of day unknown
 
     @property
     def when(self) -> datetime:
         """The time shown and sorted on: published, else first seen (as alerts show)."""
         return self.published or self.first_seen
+
+    @property
+    def date_only(self) -> bool:
+        """True when `when` is a day whose time of day the outlet did not give."""
+        return self.published is not None and self.published_date_only
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ def build_recap(
                 published=story.published,
                 snippet=snippet,
                 watches=tuple(names) or (NO_WATCH,),
+                published_date_only=story.published_date_only,
             )
         )
     by_watch: dict[str, list[RecapStory]] = defaultdict(list)

@@ -43,6 +43,7 @@ from alertbot.notify.layout import (
     local_time,
     shorten,
     shorten_quote,
+    shown_time,
 )
 from alertbot.notify.mail import (
     H1,
@@ -114,7 +115,10 @@ def _nothing(recap: Recap) -> str:
 
 
 def story_time(story: RecapStory, recap: Recap) -> str:
-    """HH:MM in the recap's zone, with the date when it is not the recap's day."""
+    """HH:MM in the recap's zone, with the date when it is not the recap's day; the date
+    alone (YYYY-MM-DD) when the outlet gave no time of day."""
+    if story.date_only:
+        return shown_time(story.when, recap.timezone, date_only=True)
     local = story.when.astimezone(recap.timezone)
     same_day = local.date().isoformat() == recap.date_key
     return f"{local:%H:%M}" if same_day else f"{local:%Y-%m-%d %H:%M}"

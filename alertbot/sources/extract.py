@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 import trafilatura
 from lxml.html import HtmlElement
 
-from alertbot.sources.dates import parse_datetime
+from alertbot.sources.dates import parse_published
 from alertbot.sources.htmltext import one_line, tidy_text
 from alertbot.sources.language import language_tag, script_language
 from alertbot.sources.model import Entry
+from alertbot.text.sanitize import remove_controls
 
 # Less text than this is a failed extraction (a cookie wall, a video page, an error page);
 # the source's own text is kept instead.
@@ -54,6 +55,7 @@ class Extracted:
     text: str  # plain text, one paragraph a line
     published: datetime | None  # timezone-aware UTC, only when the page states it
     language: str | None  # ISO 639-1
+    published_date_only: bool = False  # the page states a day, no time of day
 
 
 def extract(html: str | bytes, url: str, *, now: datetime | None = None) -> Extracted | None:
@@ -64,6 +66,10 @@ def extract(html: str | bytes, url: str, *, now: datetime | None = None) -> Extr
     """
     if not html or not html.strip():
         return None
+    if isinstance(html, str):
+        # trafilatura drops a lone ESC but keeps the rest of its sequence ("[2J") as text:
+        # the sequences go whole first (alertbot.text.sanitize).
+        html = remove_controls(html)
     tree = trafilatura.load_html(html)
     if tree is None:
         return None
@@ -92,11 +98,13 @@ def extract(html: str | bytes, url: str, *, now: datetime | None = None) -> Extr
     text = tidy_text(document.text)
     if len(text) < MIN_TEXT_CHARS:
         return None
+    published, date_only = _published(tree, document.date)
     return Extracted(
         title=one_line(document.title) or None,
         text=text,
-        published=_published(tree, document.date),
+        published=published,
         language=_declared_language(tree) or script_language(text),
+        published_date_only=date_only,
     )
 
 
@@ -110,21 +118,26 @@ def is_teaser(entry: Entry) -> bool:
     return bool(_TRUNCATED.search(summary))
 
 
-def _published(tree: HtmlElement, found: str | None) -> datetime | None:
-    """htmldate's date, with the time of day from the page's metadata when it has one.
+def _published(tree: HtmlElement, found: str | None) -> tuple[datetime | None, bool]:
+    """htmldate's date, with the time of day from the page's metadata when it has one;
+    and whether it is a date only (`alertbot.sources.dates.parse_published`).
 
-    htmldate trusts a date in the URL first (`/2018/03/01/...`) and then reports no time;
-    the page's `article:published_time` usually has it.
+    htmldate trusts a date in the URL first (`/2018/03/01/...`) and then reports no time
+    (midnight); the page's `article:published_time` usually has it.
     """
-    published = parse_datetime(found)
-    if published is None or (published.hour, published.minute, published.second) != (0, 0, 0):
-        return published
+    published, date_only = parse_published(found)
+    if published is None or not date_only:
+        return published, date_only
     for meta in tree.xpath(_PUBLISHED_META):
-        stated = parse_datetime(meta.get("content") or meta.get("datetime"))
+        stated, stated_date_only = parse_published(meta.get("content") or meta.get("datetime"))
         # the same day, give or take the page's UTC offset
-        if stated is not None and abs(stated - published) <= timedelta(days=1):
-            return stated
-    return published
+        if (
+            stated is not None
+            and not stated_date_only
+            and abs(stated - published) <= timedelta(days=1)
+        ):
+            return stated, False
+    return published, True
 
 
 def _declared_language(tree: HtmlElement) -> str | None:

@@ -23,12 +23,13 @@ from typing import Any
 
 import feedparser
 
-from alertbot.sources.dates import from_struct_time, parse_datetime
+from alertbot.sources.dates import parse_published, published_from
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.htmltext import html_to_text, one_line, tidy_text
 from alertbot.sources.model import Entry
 from alertbot.sources.sniff import document_start, is_html_page
 from alertbot.sources.urls import absolute_url, canonical_url
+from alertbot.text.sanitize import clean_line
 
 _JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 
@@ -97,9 +98,13 @@ def _xml_entry(raw: dict[str, Any], feed_url: str) -> Entry | None:
     summary: str | None = _detail_text(dict.get(raw, "summary_detail"))
     if summary and summary == content:  # feedparser copies content into summary
         summary = None
-    published = from_struct_time(dict.get(raw, "published_parsed")) or from_struct_time(
-        dict.get(raw, "updated_parsed")
+    published, date_only = published_from(
+        dict.get(raw, "published"), dict.get(raw, "published_parsed")
     )
+    if published is None:
+        published, date_only = published_from(
+            dict.get(raw, "updated"), dict.get(raw, "updated_parsed")
+        )
     return Entry(
         url=target,
         title=one_line(_detail_text(dict.get(raw, "title_detail"))) or None,
@@ -107,6 +112,7 @@ def _xml_entry(raw: dict[str, Any], feed_url: str) -> Entry | None:
         summary=summary or None,
         content=content or None,
         published=published,
+        published_date_only=date_only,
     )
 
 
@@ -162,7 +168,9 @@ def _json_entry(item: Mapping[str, Any], base: str) -> Entry | None:
     summary = item.get("summary")
     summary = tidy_text(summary) if isinstance(summary, str) else ""
     title = item.get("title")
-    published = _json_date(item.get("date_published")) or _json_date(item.get("date_modified"))
+    published, date_only = _json_date(item.get("date_published"))
+    if published is None:
+        published, date_only = _json_date(item.get("date_modified"))
     return Entry(
         url=target,
         title=(one_line(title) or None) if isinstance(title, str) else None,
@@ -170,21 +178,22 @@ def _json_entry(item: Mapping[str, Any], base: str) -> Entry | None:
         summary=summary or None,
         content=content or None,
         published=published,
+        published_date_only=date_only,
     )
 
 
-def _json_date(value: object) -> datetime | None:
-    return parse_datetime(value) if isinstance(value, str) else None
+def _json_date(value: object) -> tuple[datetime | None, bool]:
+    return parse_published(value) if isinstance(value, str) else (None, False)
 
 
 # -- shared -------------------------------------------------------------------------------
 
 
 def _clean(value: str | None) -> str | None:
+    """A guid as one clean line (the same as the Article will store), or None."""
     if not isinstance(value, str):
         return None
-    value = value.strip()
-    return value or None
+    return clean_line(value) or None
 
 
 def _join_unique(texts: Iterable[str]) -> str:

@@ -45,6 +45,7 @@ from alertbot.config import PollingConfig
 from alertbot.sources import charset
 from alertbot.sources.model import FetchError, FetchErrorKind, FetchResult, Validators
 from alertbot.sources.safety import AddressPolicy, check_address, check_url, is_public_address
+from alertbot.text.sanitize import clean_line
 
 log = logging.getLogger(__name__)
 
@@ -403,7 +404,7 @@ def _status_error(response: httpx.Response) -> FetchError:
     retry_after = None
     if status in _RETRY_AFTER_STATUSES:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"), utc_now())
-    message = f"HTTP {status} {response.reason_phrase}".rstrip()
+    message = f"HTTP {status} {clean_line(response.reason_phrase)}".rstrip()
     if status in _REDIRECT_STATUSES:
         message += " without a Location"
     return FetchError(FetchErrorKind.HTTP_STATUS, message, status, retry_after)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import lxml.html
 from lxml import etree
 
+from alertbot.text.sanitize import remove_controls
+
 # fmt: off
 _BLOCK = frozenset({
     "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
@@ -37,6 +39,9 @@ def html_to_text(markup: str | None) -> str:
     """The text of an HTML fragment, one line per paragraph or `<br>`."""
     if not markup or not markup.strip():
         return ""
+    # lxml refuses a fragment whose leading text has a control character (ValueError), and
+    # a feed item with an escape sequence in its summary would fail the whole feed.
+    markup = remove_controls(markup)
     try:
         root = lxml.html.fragment_fromstring(markup, create_parent="div")
     except etree.ParserError:  # nothing parseable (only a comment, a bare DOCTYPE)

@@ -86,6 +86,7 @@ class Entry:
     content: str | None = None  # full text when the source carries it (plain text)
     published: datetime | None = None  # timezone-aware
     outbound_url: str | None = None  # a Telegram post's first outbound link
+    published_date_only: bool = False  # the source gave a day, no time of day (dates.py)
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,6 @@ class Article:
     language: str | None
     fetched: datetime  # timezone-aware
     guid: str | None = None
+    # `published` is a day (00:00 UTC of the date the source gave), its time of day unknown:
+    # shown as the date alone.
+    published_date_only: bool = False

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import lxml.html
 from lxml import etree
 
-from alertbot.sources.dates import parse_datetime
+from alertbot.sources.dates import parse_published
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.htmltext import one_line
 from alertbot.sources.model import Entry
@@ -114,12 +114,14 @@ def links_on_page(html: str, url: str) -> list[Entry]:
         key = canonical_url(link)
         if key == page_key:
             continue
+        published, date_only = _card_date(anchor)
         candidate = _Found(
             Entry(
                 url=link,
                 title=_anchor_title(anchor),
                 summary=_card_summary(anchor),
-                published=_card_date(anchor),
+                published=published,
+                published_date_only=date_only,
             ),
             _in_heading(anchor),
         )
@@ -149,11 +151,13 @@ def _merge(earlier: _Found, later: _Found) -> _Found:
         or (later.in_heading == in_heading and len(later.entry.title) > len(title))
     ):
         title, in_heading = later.entry.title, later.in_heading
+    dated = earlier.entry if earlier.entry.published is not None else later.entry
     entry = replace(
         earlier.entry,
         title=title,
         summary=earlier.entry.summary or later.entry.summary,
-        published=earlier.entry.published or later.entry.published,
+        published=dated.published,
+        published_date_only=dated.published_date_only,
     )
     return _Found(entry, in_heading)
 
@@ -298,15 +302,16 @@ def _card(anchor: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     return None
 
 
-def _card_date(anchor: lxml.html.HtmlElement) -> datetime | None:
+def _card_date(anchor: lxml.html.HtmlElement) -> tuple[datetime | None, bool]:
+    """The card's `<time datetime>`, and whether it gives only a date."""
     card = _card(anchor)
     if card is None:
-        return None
+        return None, False
     for time_element in card.iter("time"):
-        published = parse_datetime(time_element.get("datetime"))
+        published, date_only = parse_published(time_element.get("datetime"))
         if published is not None:
-            return published
-    return None
+            return published, date_only
+    return None, False
 
 
 def _card_summary(anchor: lxml.html.HtmlElement) -> str | None:

@@ -23,7 +23,7 @@ from typing import TypeVar, cast
 
 from lxml import etree
 
-from alertbot.sources.dates import parse_datetime
+from alertbot.sources.dates import parse_datetime, parse_published
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.htmltext import one_line
 from alertbot.sources.model import Entry
@@ -120,8 +120,12 @@ def _url_entries(root: etree._Element, base: str) -> list[Entry]:
         news = next(_children(element, "news"), None)
         title = one_line(_child_text(news, "title")) if news is not None else ""
         news_date = _child_text(news, "publication_date") if news is not None else None
-        published = parse_datetime(news_date) or parse_datetime(_child_text(element, "lastmod"))
-        entries.append(Entry(url=url, title=title or None, published=published))
+        published, date_only = parse_published(news_date)
+        if published is None:
+            published, date_only = parse_published(_child_text(element, "lastmod"))
+        entries.append(
+            Entry(url=url, title=title or None, published=published, published_date_only=date_only)
+        )
     return _newest_first(entries, lambda entry: entry.published)
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
-from alertbot.sources.dates import parse_datetime
+from alertbot.sources.dates import parse_published
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.htmltext import element_text
 from alertbot.sources.model import Entry
@@ -117,12 +117,13 @@ def _post_entry(message: lxml.html.HtmlElement, page_url: str) -> Entry | None:
     text_div = next(iter(message.xpath(_TEXT)), None)
     content = element_text(text_div) if text_div is not None else ""
     date_link = next(iter(message.xpath(_DATE)), None)
-    published = None
+    published, date_only = None, False
     link = None
     if date_link is not None:
         link = absolute_url(date_link.get("href"), page_url)
         stamp = next(date_link.iter("time"), None)
-        published = parse_datetime(stamp.get("datetime")) if stamp is not None else None
+        if stamp is not None:
+            published, date_only = parse_published(stamp.get("datetime"))
     return Entry(
         url=link or f"https://t.me/{guid}",
         title=_title(content),
@@ -130,6 +131,7 @@ def _post_entry(message: lxml.html.HtmlElement, page_url: str) -> Entry | None:
         content=content or None,
         published=published,
         outbound_url=_outbound(text_div, message, page_url),
+        published_date_only=date_only,
     )
 
 

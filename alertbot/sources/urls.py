@@ -7,23 +7,31 @@ that are not trackers are kept, because Arabic news sites often identify stories
 (`?NewsID=123`, `?storyId=9`). courlan's strict mode keeps only a short allow-list of keys
 (`id`, `p`, `page`...) and would merge `?NewsID=1` with `?NewsID=2`, so its default
 mode is used, which drops known trackers (utm_*, fbclid, gclid, ref, ...) only.
+
+`absolute_url` is where every URL a source lists enters, so it also makes it safe to show:
+tabs and line breaks are removed (as browsers do), other control characters and bidi
+controls are percent-encoded (`%1B`, `%E2%80%AE`), and a host containing one is refused.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from courlan import normalize_url, scrub_url
 
+from alertbot.text.sanitize import has_unsafe, unsafe_char
+
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+_TAB_OR_NEWLINE = re.compile(r"[\t\r\n]")
 
 
 def absolute_url(value: object, base: str | None = None) -> str | None:
-    """`value` as an absolute http(s) URL, resolved against `base` if given, or None."""
+    """`value` as an absolute http(s) URL, resolved against `base` if given, or None;
+    control and bidi characters percent-encoded."""
     if not isinstance(value, str) or not value.strip():
         return None
-    candidate = value.strip()
+    candidate = _TAB_OR_NEWLINE.sub("", value.strip())
     if base:
         candidate = urljoin(base, candidate)
     try:
@@ -31,9 +39,24 @@ def absolute_url(value: object, base: str | None = None) -> str | None:
         host = parts.hostname
     except ValueError:  # a malformed IPv6 host or port
         return None
-    if parts.scheme.lower() not in ("http", "https") or not host:
+    if parts.scheme.lower() not in ("http", "https") or not host or has_unsafe(parts.netloc):
         return None
-    return candidate
+    return _escaped(candidate) if has_unsafe(candidate) else candidate
+
+
+def safe_url(url: str) -> str:
+    """The URL as `absolute_url` returns it: no tabs or line breaks, control and bidi
+    characters percent-encoded (unchanged when it has none)."""
+    return _escaped(_TAB_OR_NEWLINE.sub("", url)) if has_unsafe(url) else url
+
+
+def _escaped(url: str) -> str:
+    """The URL with its control and bidi characters percent-encoded (a lone surrogate as
+    U+FFFD)."""
+    return "".join(
+        quote("\ufffd" if "\ud800" <= c <= "\udfff" else c, safe="") if unsafe_char(c) else c
+        for c in url
+    )
 
 
 def site_host(url: str) -> str:

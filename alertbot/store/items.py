@@ -93,8 +93,8 @@ class ItemsMixin(StoreBase):
             seen_id = _row_id(
                 db.execute(
                     "INSERT INTO seen_items (canonical_url, url, guid, content_hash, fingerprint,"
-                    " source, story_id, title, published, first_seen, text)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " source, story_id, title, published, first_seen, text, published_date_only)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         article.canonical_url,
                         article.url,
@@ -107,6 +107,7 @@ class ItemsMixin(StoreBase):
                         ts_or_none(article.published),
                         ts(now),
                         article.text,
+                        _date_only(article),
                     ),
                 )
             )
@@ -129,7 +130,7 @@ class ItemsMixin(StoreBase):
     ) -> StoryId:
         cursor = self.db.execute(
             "INSERT INTO stories (title, url, first_source, first_seen, published, updated,"
-            " watches, snippet) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " watches, snippet, published_date_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article.title,
                 article.url,
@@ -139,6 +140,7 @@ class ItemsMixin(StoreBase):
                 ts(now),
                 json.dumps(list(dict.fromkeys(watches)), ensure_ascii=False),
                 snippet,
+                _date_only(article),
             ),
         )
         story_id = StoryId(_row_id(cursor))
@@ -205,28 +207,31 @@ class ItemsMixin(StoreBase):
 
     def item_outlet(self, seen_item_id: int) -> Outlet | None:
         """A seen item as an outlet of its story: source, URL, title, published (or first
-        seen) time."""
+        seen) time, and whether that is a date only."""
         rows = self._rows(
-            "SELECT source, url, title, coalesce(published, first_seen) AS at FROM seen_items"
+            "SELECT source, url, title, coalesce(published, first_seen) AS at,"
+            " published IS NOT NULL AND published_date_only AS date_only FROM seen_items"
             " WHERE id = ?",
             (seen_item_id,),
         )
         if not rows:
             return None
         r = rows[0]
-        return Outlet(r["source"], r["url"], r["title"], parse_ts(r["at"]))
+        return Outlet(r["source"], r["url"], r["title"], parse_ts(r["at"]), bool(r["date_only"]))
 
     def recent_items(self, since: datetime, limit: int = 5000) -> list[dict[str, Any]]:
         """Items first seen since `since` that still have their text, newest first: title,
-        text, url, source, published (or first seen)."""
+        text, url, source, published (or first seen) and whether that is a date only."""
         rows = self._rows(
-            "SELECT title, text, url, source, coalesce(published, first_seen) AS at"
+            "SELECT title, text, url, source, coalesce(published, first_seen) AS at,"
+            " published IS NOT NULL AND published_date_only AS date_only"
             " FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
             " ORDER BY first_seen DESC, id DESC LIMIT ?",
             (ts(since), limit),
         )
         for r in rows:
             r["at"] = parse_ts(r["at"])
+            r["date_only"] = bool(r["date_only"])
         return rows
 
     def recent_story_fingerprints(self, since: datetime) -> list[tuple[StoryId, bytes, datetime]]:
@@ -275,6 +280,11 @@ class ItemsMixin(StoreBase):
                 (ts(now - TEXT_KEPT),),
             )
         return PruneCounts(seen_items=seen, outbox=outbox, stories=stories, delivery_log=log)
+
+
+def _date_only(article: Article) -> int:
+    """1 when the article's `published` is a day without a time of day."""
+    return int(article.published is not None and article.published_date_only)
 
 
 def _row_id(cursor: Any) -> int:

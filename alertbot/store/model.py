@@ -79,6 +79,7 @@ class Outlet:
     url: str
     title: str
     seen_at: datetime
+    date_only: bool = False  # `seen_at` is a published day, its time of day unknown
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Story:
     watches: tuple[str, ...]
     snippet: str
     outlets: tuple[Outlet, ...]
+    published_date_only: bool = False  # `published` is a day, its time of day unknown
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,7 @@ def story_from_row(row: dict[str, Any], outlets: list[dict[str, Any]]) -> Story:
         outlets=tuple(
             Outlet(o["source"], o["url"], o["title"], parse_ts(o["seen_at"])) for o in outlets
         ),
+        published_date_only=row["published"] is not None and bool(row["published_date_only"]),
     )
 
 

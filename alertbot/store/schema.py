@@ -209,8 +209,24 @@ def _m0003_chat_emails(db: Database) -> None:
     _run_script(db, _V3, 3)
 
 
+_V4 = """
+-- 1 when `published` is a day whose time the source did not give (stored as 00:00 UTC of
+-- that day): shown as the date alone. Earlier versions stored such dates the same way,
+-- so an existing value of exactly midnight UTC is taken as one.
+ALTER TABLE seen_items ADD COLUMN published_date_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE stories ADD COLUMN published_date_only INTEGER NOT NULL DEFAULT 0;
+UPDATE seen_items SET published_date_only = 1 WHERE published LIKE '%T00:00:00.000000+00:00';
+UPDATE stories SET published_date_only = 1 WHERE published LIKE '%T00:00:00.000000+00:00'
+"""
+
+
+@migrations(name="0004_published_date_only")
+def _m0004_published_date_only(db: Database) -> None:
+    _run_script(db, _V4, 4)
+
+
 # The number of the last migration above: bump it with each new migration.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _run_script(db: Database, script: str, version: int) -> None:

@@ -14,6 +14,10 @@ A phrase matches consecutive words of one field that no sentence or line break
 separates. NEAR/n: at most n words between the two sides, in either order, in one field.
 AND and NOT look at the whole article (title and text).
 
+Compiling and evaluating walk the query tree recursively; the parser bounds its depth
+(`alertbot.watch.query.MAX_NESTING` and `MAX_NEAR_CHAIN`), so no query that parses can
+take them near the recursion limit.
+
 Everything here is pure: strings in, matches out.
 """
 

@@ -13,7 +13,19 @@ AND, OR):
 
 A query must look for something: "NOT A" or "A OR NOT B" would match almost every
 article, so they are rejected. NEAR joins things that have a position in the text
-(words, phrases, OR-groups of them, other NEARs), not AND or NOT.
+(words, phrases, OR-groups of them, other NEARs), not AND or NOT. `NEAR/n` allows at most
+n words between its sides, in either order: `NEAR/0` is adjacent words, none between; a
+negative distance is refused.
+
+Operators are upper-case only, and a word that is an operator in another case (`and`,
+`Or`, `not`, `near/5`) is refused with its column rather than read as a phrase word:
+someone typing `غزة or مصر` means OR, and a phrase that really contains the word is
+written in quotes (`"Bosnia and Herzegovina"`), where every word is a word.
+
+The tree's depth is bounded (at most MAX_NESTING parentheses and NOTs inside each other,
+MAX_NEAR_CHAIN NEARs in a row), so the parser and every recursive walk over the tree
+(`alertbot.watch.match` compiles and evaluates it recursively) stay far from Python's
+recursion limit, whatever the query.
 """
 
 from __future__ import annotations
@@ -28,8 +40,14 @@ from alertbot.text.tokenize import tokenize
 
 _QUOTES = {'"': '"”', "“": '”"', "«": "»", "„": '“”"'}
 _OPERATORS = ("AND", "OR", "NOT")
-_NEAR_RE = re.compile(r"NEAR(?:/(\d*))?$")
+_NEAR_RE = re.compile(r"NEAR(?:/(.*))?$", re.DOTALL)
+_NEAR_ANY_CASE = re.compile(r"near/", re.IGNORECASE)
+_DISTANCE = re.compile(r"[+-]?\d+")
 MAX_NEAR = 100
+# Parentheses and NOTs inside each other, and NEARs in one chain: far more than any real
+# query needs, and few enough that no walk over the tree nears the recursion limit.
+MAX_NESTING = 20
+MAX_NEAR_CHAIN = 10
 
 
 @dataclass(frozen=True)
@@ -160,18 +178,41 @@ def _lex(query: str) -> list[_Lexeme]:
             if text in _OPERATORS:
                 out.append(_Lexeme(text, text, i + 1))
             elif near:
-                if not near.group(1):
-                    raise QuerySyntaxError("NEAR needs a distance in words, as in NEAR/5,", i + 1)
-                distance = int(near.group(1))
-                if distance > MAX_NEAR:
-                    raise QuerySyntaxError(
-                        f"NEAR/{distance} is too far (at most {MAX_NEAR})", i + 1
-                    )
-                out.append(_Lexeme("NEAR", text, i + 1, distance))
+                out.append(_Lexeme("NEAR", text, i + 1, _near_distance(near.group(1), i + 1)))
             else:
+                _refuse_other_case_operator(text, i + 1)
                 out.append(_Lexeme("word", text, i + 1))
             i = j
     return out
+
+
+def _near_distance(written: str | None, column: int) -> int:
+    """The n of NEAR/n: 0 to MAX_NEAR words."""
+    if not written or not _DISTANCE.fullmatch(written):
+        raise QuerySyntaxError("NEAR needs a distance in words, as in NEAR/5,", column)
+    distance = int(written)
+    if distance < 0:
+        raise QuerySyntaxError(
+            f"NEAR/{distance}: a distance cannot be negative (NEAR/0 is adjacent words)", column
+        )
+    if distance > MAX_NEAR:
+        raise QuerySyntaxError(f"NEAR/{distance} is too far (at most {MAX_NEAR})", column)
+    return distance
+
+
+def _refuse_other_case_operator(text: str, column: int) -> None:
+    """`and`, `Or`, `near/5`...: an operator in the wrong case is an error, not a word."""
+    if text.upper() in _OPERATORS:
+        operator = text.upper()
+    elif _NEAR_ANY_CASE.match(text):
+        operator = "NEAR" + text[4:]
+    else:
+        return
+    raise QuerySyntaxError(
+        f"operators are upper-case: {text!r} must be {operator}"
+        " (or quote the phrase to look for the word)",
+        column,
+    )
 
 
 class _Parser:
@@ -179,6 +220,7 @@ class _Parser:
         self.query = query
         self.lexemes = _lex(query)
         self.pos = 0
+        self.depth = 0  # parentheses and NOTs open around the current position
 
     def peek(self) -> _Lexeme | None:
         return self.lexemes[self.pos] if self.pos < len(self.lexemes) else None
@@ -215,15 +257,26 @@ class _Parser:
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
     def parse_not(self, after: _Lexeme | None) -> Node:
-        lx = self.peek()
-        if lx is not None and lx.kind == "NOT":
+        negations: list[_Lexeme] = []
+        while (lx := self.peek()) is not None and lx.kind == "NOT":
+            self._enter(lx, "NOTs and parentheses")
+            negations.append(lx)
             self.pos += 1
-            return Not(self.parse_not(lx), lx.column)
-        return self.parse_near(after)
+        node = self.parse_near(negations[-1] if negations else after)
+        for lx in reversed(negations):
+            node = Not(node, lx.column)
+        self.depth -= len(negations)
+        return node
 
     def parse_near(self, after: _Lexeme | None) -> Node:
         node = self.parse_primary(after)
+        chain = 0
         while (lx := self.peek()) is not None and lx.kind == "NEAR":
+            chain += 1
+            if chain > MAX_NEAR_CHAIN:
+                raise QuerySyntaxError(
+                    f"too many NEARs in a row: at most {MAX_NEAR_CHAIN}", lx.column
+                )
             self.pos += 1
             right = self.parse_primary(lx)
             for side in (node, right):
@@ -242,6 +295,7 @@ class _Parser:
                 raise QuerySyntaxError("empty query", 1)
             raise QuerySyntaxError(f"nothing after {after.text}", self.end_column())
         if lx.kind == "(":
+            self._enter(lx, "parentheses")
             self.pos += 1
             if (inner := self.peek()) is not None and inner.kind == ")":
                 raise QuerySyntaxError("empty parentheses", lx.column)
@@ -250,6 +304,7 @@ class _Parser:
             if close is None or close.kind != ")":
                 raise QuerySyntaxError("unclosed (", lx.column)
             self.pos += 1
+            self.depth -= 1
             return node
         if lx.kind == "quoted":
             self.pos += 1
@@ -265,6 +320,14 @@ class _Parser:
         raise QuerySyntaxError(
             f"expected a word, a phrase or ( after {after.text}, found {self._show(lx)}", lx.column
         )
+
+    def _enter(self, lx: _Lexeme, what: str) -> None:
+        """One level deeper, at `lx` (a "(" or a NOT); refused past MAX_NESTING."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise QuerySyntaxError(
+                f"too deeply nested: at most {MAX_NESTING} levels of {what}", lx.column
+            )
 
     def _phrase(self, lexemes: list[_Lexeme], column: int) -> Phrase:
         words: list[str] = []
