@@ -39,7 +39,7 @@ def make_article(
     return Article(
         source=source,
         url=entry.url,
-        canonical_url=canonical_url(entry.url),
+        canonical_url=entry.key,  # a feed item without a link is told apart by guid or text
         title=title,
         text=text,
         summary=entry.summary,
