@@ -209,8 +209,27 @@ def _m0003_chat_emails(db: Database) -> None:
     _run_script(db, _V3, 3)
 
 
+_V4 = """
+-- What a source's last poll left out: entries skipped, per reason (alertbot.sources.model
+-- SkipReason), and new entries waiting beyond the per-poll cap; and whether the admins
+-- were told it is failing (told once, and of its recovery once, even across restarts).
+ALTER TABLE sources ADD COLUMN skipped_no_link INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN skipped_bad_link INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN skipped_duplicate INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN skipped_no_text INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN skipped_cut INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN admins_told INTEGER NOT NULL DEFAULT 0;
+"""
+
+
+@migrations(name="0004_source_counts")
+def _m0004_source_counts(db: Database) -> None:
+    _run_script(db, _V4, 4)
+
+
 # The number of the last migration above: bump it with each new migration.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _run_script(db: Database, script: str, version: int) -> None:
