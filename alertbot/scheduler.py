@@ -22,8 +22,10 @@ owns the database and the story index. So a bot command's store call never waits
 poll's matching, only for at most one short transaction.
 
 A source that keeps failing backs off (`alertbot.sources.health`); its scheduled runs are
-skipped until its next poll time. Shutdown (SIGTERM, SIGINT): no new runs start, running
-ones get `GRACE` seconds to finish and are then cancelled, the database is closed.
+skipped until its next poll time. After `TELL_ADMINS_AFTER` failed polls in a row the
+admins are told once (`tell_admins`), and once when it recovers. Shutdown (SIGTERM,
+SIGINT): no new runs start, running ones get `GRACE` seconds to finish and are then
+cancelled, the database is closed.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from alertbot.config import Config, SourceConfig
 from alertbot.errors import SourceExistsError
 from alertbot.notify import DispatchCounts, Dispatcher
 from alertbot.pipeline import Pipeline, ProcessCounts, Watchlists
-from alertbot.sources.health import after_failure, after_success
+from alertbot.sources.health import SourceHealth, after_failure, after_success
 from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Skipped, Validators
 from alertbot.sources.poll import Poller, PollResult
 from alertbot.store import Store, StoreRunner
@@ -64,6 +66,7 @@ DISPATCH_EVERY = timedelta(seconds=5)
 PRUNE_EVERY = timedelta(days=1)
 RECAP_CHECK = timedelta(minutes=1)  # how often the daily recap's time is checked
 MAX_ROUNDS = 10  # batches of new entries completed in one poll of a source
+TELL_ADMINS_AFTER = 3  # failed polls in a row after which the admins are told, once
 GRACE = 5.0  # seconds running work gets at shutdown before it is cancelled
 
 
@@ -117,8 +120,10 @@ class Scheduler:
         work: Executor | None = None,
         telegram: TelegramRuntime | None = None,
         daily: DailyRecap | None = None,
+        tell_admins: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
+        self.tell_admins = tell_admins  # tells the Telegram admins (app.tell_admins)
         self.telegram = telegram
         self.daily = daily
         self.db = db
@@ -226,10 +231,17 @@ class Scheduler:
             )
             # Nothing left behind: the listing's validators; else an unconditional fetch next.
             saved = result.validators if result.complete else Validators()
+        telling = _admin_news(name, before, health)
+        if telling is not None:
+            health = replace(health, admins_told=health.consecutive_failures > 0)
         await self.db.run(self.db.store.save_source_state, name, source.config.url, health, saved)
         if outcome.counts.queued:
             log.info("source %r: %d new alerts queued", name, outcome.counts.queued)
         self._log_left_out(name, outcome)
+        if telling is not None:
+            log.warning("%s", telling)
+            if self.tell_admins is not None:
+                await self.tell_admins(telling)
         await self._stories_grew(outcome.counts.grown)
         return outcome
 
@@ -449,6 +461,21 @@ def _seen_entries(store: Store, source: str, entries: Sequence[Entry]) -> list[b
             continue
         seen.append(store.is_seen_entry(url, entry.guid, source))
     return seen
+
+
+def _admin_news(name: str, before: SourceHealth, after: SourceHealth) -> str | None:
+    """What to tell the admins after a poll: that the source is failing (once, when it
+    reaches `TELL_ADMINS_AFTER` failures in a row), that it recovered (once, if they
+    were told it was failing), or nothing."""
+    if after.consecutive_failures >= TELL_ADMINS_AFTER and not before.admins_told:
+        return (
+            f"source {name!r} has failed {after.consecutive_failures} polls in a row:"
+            f" {after.last_error_kind}: {after.last_error}. It is retried with backoff;"
+            " you will be told when it recovers."
+        )
+    if after.healthy and before.admins_told:
+        return f"source {name!r} recovered after {before.consecutive_failures} failed polls."
+    return None
 
 
 def _shutdown_executor(executor: Executor) -> None:
