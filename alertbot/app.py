@@ -116,7 +116,8 @@ async def notifiers_for(
 
 
 async def tell_admins(telegram: TelegramRuntime | None, config: Config, text: str) -> None:
-    """Tell the bot's admins about a failure that needs a person (a refused email)."""
+    """Tell the bot's admins about a failure that needs a person (a refused email, a
+    source that keeps failing) or its end."""
     if telegram is None or config.telegram is None:
         return
     for admin in config.telegram.admins:
@@ -180,7 +181,15 @@ async def open_app(
             on_failure = partial(tell_admins, telegram, config)
             daily = DailyRecap(config, db, send, clock, on_failure=on_failure)
         scheduler = Scheduler(
-            config, db, pipeline, poller, dispatcher, clock=clock, telegram=telegram, daily=daily
+            config,
+            db,
+            pipeline,
+            poller,
+            dispatcher,
+            clock=clock,
+            telegram=telegram,
+            daily=daily,
+            tell_admins=partial(tell_admins, telegram, config),
         )
         if telegram is not None:
             assert config.telegram is not None

@@ -4,7 +4,8 @@
     database    open and migrate it, report the schema version
     telegram    getMe with the configured token (when [telegram] has one)
     smtp        connect and log in (when [email] is configured)
-    source X    one fetch and parse of each source, no article pages
+    source X    one fetch and parse of each source, no article pages; the entries it
+                lists and those it skips (no link, listed twice, cut off...)
 
 Each step prints one line, `ok   WHAT: detail` or `FAIL WHAT: detail`. Secrets never reach
 the output: the Telegram token and the SMTP password are replaced with `<token>` and
@@ -168,7 +169,8 @@ def _source_line(source: SourceConfig, result: PollResult, report: _Report) -> N
     if result.error is not None:
         report.failed(what, f"{result.error.kind}: {result.error.message} ({source.url})")
     else:
-        report.passed(what, f"{result.entries} entries ({source.url})")
+        skipped = f"; {result.skipped.describe()} skipped" if result.skipped else ""
+        report.passed(what, f"{result.entries} entries{skipped} ({source.url})")
 
 
 async def _everything_seen(entries: Sequence[Entry]) -> list[bool]:

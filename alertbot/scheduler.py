@@ -11,7 +11,10 @@ A poll fetches the source (conditional GET), completes its new entries into arti
 work in a process pool), prepares them on the pipeline's worker thread (fingerprints,
 matching), records them on the store's thread (stories, `Store.record_item`), and only then
 stores the source's validators and health: a crash before that point polls the same items
-again rather than skipping them.
+again rather than skipping them. The listing is fetched once per poll and its new entries
+completed in batches (`MAX_ENTRIES_PER_POLL`, up to `MAX_ROUNDS` batches); what a poll
+leaves waiting, and every entry it skipped, is logged in one line and kept with the health
+for `alertbot status`.
 
 Threads. The event loop runs the jobs and the bot; the pipeline's worker owns the matcher
 (preparing articles, recompiling watches); the store's thread (`alertbot.store.runner`)
@@ -19,8 +22,10 @@ owns the database and the story index. So a bot command's store call never waits
 poll's matching, only for at most one short transaction.
 
 A source that keeps failing backs off (`alertbot.sources.health`); its scheduled runs are
-skipped until its next poll time. Shutdown (SIGTERM, SIGINT): no new runs start, running
-ones get `GRACE` seconds to finish and are then cancelled, the database is closed.
+skipped until its next poll time. After `TELL_ADMINS_AFTER` failed polls in a row the
+admins are told once (`tell_admins`), and once when it recovers. Shutdown (SIGTERM,
+SIGINT): no new runs start, running ones get `GRACE` seconds to finish and are then
+cancelled, the database is closed.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -42,10 +47,9 @@ from alertbot.config import Config, SourceConfig
 from alertbot.errors import SourceExistsError
 from alertbot.notify import DispatchCounts, Dispatcher
 from alertbot.pipeline import Pipeline, ProcessCounts, Watchlists
-from alertbot.sources.health import after_failure, after_success
-from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Validators
+from alertbot.sources.health import SourceHealth, after_failure, after_success
+from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Skipped, Validators
 from alertbot.sources.poll import Poller, PollResult
-from alertbot.sources.urls import canonical_url
 from alertbot.store import Store, StoreRunner
 from alertbot.stories import StoryId
 from alertbot.stories.index import WINDOW
@@ -61,7 +65,8 @@ T = TypeVar("T")
 DISPATCH_EVERY = timedelta(seconds=5)
 PRUNE_EVERY = timedelta(days=1)
 RECAP_CHECK = timedelta(minutes=1)  # how often the daily recap's time is checked
-MAX_ROUNDS = 10  # polls in a row of a source whose new entries exceed one poll's cap
+MAX_ROUNDS = 10  # batches of new entries completed in one poll of a source
+TELL_ADMINS_AFTER = 3  # failed polls in a row after which the admins are told, once
 GRACE = 5.0  # seconds running work gets at shutdown before it is cancelled
 
 
@@ -96,6 +101,8 @@ class PollOutcome:
     not_modified: bool = False
     entries: int = 0
     counts: ProcessCounts = field(default_factory=ProcessCounts)
+    left_out: Skipped = field(default_factory=Skipped)  # entries skipped, per reason
+    waiting: int = 0  # new entries left for the next polls by the per-poll cap
 
 
 class Scheduler:
@@ -113,8 +120,10 @@ class Scheduler:
         work: Executor | None = None,
         telegram: TelegramRuntime | None = None,
         daily: DailyRecap | None = None,
+        tell_admins: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
+        self.tell_admins = tell_admins  # tells the Telegram admins (app.tell_admins)
         self.telegram = telegram
         self.daily = daily
         self.db = db
@@ -156,74 +165,113 @@ class Scheduler:
 
     # -- polling -----------------------------------------------------------------------
 
-    async def poll_source(self, source: Source, *, force: bool = False) -> PollOutcome:
+    async def poll_source(
+        self, source: Source, *, force: bool = False, trial: bool = False
+    ) -> PollOutcome:
         """Poll one source, record its new articles and their alerts, save its health.
 
         Without `force`, a source that is backing off after failures is skipped until its
-        next poll time. A source listing more new entries than one poll completes is polled
-        again at once (up to `MAX_ROUNDS` times), and its validators are kept back until
-        nothing is left, so a 304 can never hide entries that were cut off.
+        next poll time. The listing is fetched once; more new entries than one batch are
+        completed in further batches (up to `MAX_ROUNDS`), and its validators are kept
+        back until nothing is left, so a 304 can never hide entries that were cut off.
+        A `trial` poll (a source being added) that fails saves nothing: a refused source
+        leaves no trace.
         """
         name = source.config.name
         now = self.clock()
-        health, validators = await self.db.run(self.db.store.source_state, name)
+        before, validators = await self.db.run(self.db.store.source_state, name)
         if (
             not force
-            and health.consecutive_failures
-            and health.next_poll is not None
-            and now < health.next_poll
+            and before.consecutive_failures
+            and before.next_poll is not None
+            and now < before.next_poll
         ):
             return PollOutcome(name, skipped=True)
         outcome = PollOutcome(name)
-        saved = validators
-        for _ in range(MAX_ROUNDS):
-            result = await self._poll_once(source, validators)
+        result = await self._within_deadline(
+            source,
+            self.poller.poll(
+                source.config,
+                validators,
+                self.clock(),
+                trusted=source.trusted,
+                seen=partial(self._seen, name),
+            ),
+            PollResult(name, validators=validators),
+        )
+        outcome.not_modified = result.not_modified
+        outcome.entries = result.entries
+        for batch in range(MAX_ROUNDS):
+            if batch:  # the next batch of the same listing, not fetched again
+                result = await self._within_deadline(
+                    source,
+                    self.poller.more(source.config, result, self.clock(), trusted=source.trusted),
+                    replace(result, articles=[], skipped=Skipped()),
+                )
             outcome.error = result.error
-            outcome.not_modified = result.not_modified
-            outcome.entries = max(outcome.entries, result.entries)
+            outcome.left_out += result.skipped
             if result.articles:
                 outcome.counts.add(await self._process(result))
-            if result.error is not None or not result.remaining:
-                if result.error is None:
-                    saved = result.validators
+            if result.error is not None or not result.left:
                 break
-            validators = Validators()  # fetch the whole listing again for the rest
+        outcome.waiting = len(result.left)
+        if outcome.error is not None and trial:
+            return outcome
         interval = self._interval(source)
         done = self.clock()
         if outcome.error is not None:
-            health = after_failure(health, outcome.error, done, interval)
+            health = after_failure(before, outcome.error, done, interval)
+            # A failed fetch read no listing: the last known count of entries waiting stands.
+            waiting = outcome.waiting or before.waiting
+            health = replace(health, skipped=outcome.left_out, waiting=waiting)
+            saved = validators
         else:
-            health = after_success(health, done, interval)
+            health = after_success(
+                before, done, interval, skipped=outcome.left_out, waiting=outcome.waiting
+            )
+            # Nothing left behind: the listing's validators; else an unconditional fetch next.
+            saved = result.validators if result.complete else Validators()
+        telling = _admin_news(name, before, health)
+        if telling is not None:
+            health = replace(health, admins_told=health.consecutive_failures > 0)
         await self.db.run(self.db.store.save_source_state, name, source.config.url, health, saved)
         if outcome.counts.queued:
             log.info("source %r: %d new alerts queued", name, outcome.counts.queued)
+        self._log_left_out(name, outcome)
+        if telling is not None:
+            log.warning("%s", telling)
+            if self.tell_admins is not None:
+                await self.tell_admins(telling)
         await self._stories_grew(outcome.counts.grown)
         return outcome
+
+    def _log_left_out(self, name: str, outcome: PollOutcome) -> None:
+        """One line per poll about what it left out: skipped entries, entries waiting."""
+        parts = []
+        if outcome.left_out:
+            parts.append(f"{outcome.left_out.describe()} skipped")
+        if outcome.waiting:
+            parts.append(f"{outcome.waiting:,} new entries waiting for the next polls")
+        if parts:
+            log.info("source %r: %s", name, "; ".join(parts))
 
     async def _process(self, result: PollResult) -> ProcessCounts:
         """Prepare a poll's articles on the pipeline's worker, record them on the store's."""
         prepared = await self.in_pipeline(self.pipeline.prepare, result.articles, self.clock())
         return await self.db.run(self.pipeline.record, self.db.store, prepared, self.clock())
 
-    async def _poll_once(self, source: Source, validators: Validators) -> PollResult:
-        """One fetch of the source and its new entries, abandoned at the deadline."""
+    async def _within_deadline(
+        self, source: Source, step: Awaitable[PollResult], abandoned: PollResult
+    ) -> PollResult:
+        """One step of a poll (the fetch and first batch, or one more batch), abandoned at
+        the deadline: then `abandoned` with a timeout error."""
         deadline = poll_deadline(self.config)
         try:
-            return await asyncio.wait_for(
-                self.poller.poll(
-                    source.config,
-                    validators,
-                    self.clock(),
-                    trusted=source.trusted,
-                    seen=partial(self._seen, source.config.name),
-                ),
-                deadline,
-            )
+            return await asyncio.wait_for(step, deadline)
         except TimeoutError:
             message = f"poll did not finish within {deadline:g} s; abandoned"
             log.warning("source %r: %s", source.config.name, message)
-            error = FetchError(FetchErrorKind.TIMEOUT, message)
-            return PollResult(source.config.name, validators=validators, error=error)
+            return replace(abandoned, error=FetchError(FetchErrorKind.TIMEOUT, message))
 
     async def _stories_grew(self, story_ids: set[StoryId]) -> None:
         """Tell the notifiers that these stories gained outlets (Telegram edits "also:")."""
@@ -346,7 +394,7 @@ class Scheduler:
         if source.key in self.sources:
             raise SourceExistsError(f"a source named {config.name!r} exists")
         self._add(source)
-        outcome = await self.poll_source(source, force=True)
+        outcome = await self.poll_source(source, force=True, trial=True)
         if outcome.error is not None:
             del self.sources[source.key]
             return outcome
@@ -407,12 +455,27 @@ def _seen_entries(store: Store, source: str, entries: Sequence[Entry]) -> list[b
     seen = []
     for entry in entries:
         try:
-            url = canonical_url(entry.url)
+            url = entry.key
         except ValueError:
             seen.append(False)
             continue
         seen.append(store.is_seen_entry(url, entry.guid, source))
     return seen
+
+
+def _admin_news(name: str, before: SourceHealth, after: SourceHealth) -> str | None:
+    """What to tell the admins after a poll: that the source is failing (once, when it
+    reaches `TELL_ADMINS_AFTER` failures in a row), that it recovered (once, if they
+    were told it was failing), or nothing."""
+    if after.consecutive_failures >= TELL_ADMINS_AFTER and not before.admins_told:
+        return (
+            f"source {name!r} has failed {after.consecutive_failures} polls in a row:"
+            f" {after.last_error_kind}: {after.last_error}. It is retried with backoff;"
+            " you will be told when it recovers."
+        )
+    if after.healthy and before.admins_told:
+        return f"source {name!r} recovered after {before.consecutive_failures} failed polls."
+    return None
 
 
 def _shutdown_executor(executor: Executor) -> None:

@@ -1,7 +1,8 @@
 """What `alertbot status` prints: sources and their health, watches, chats, outbox, recap.
 
 A pure function of the config, an open store and `now`; every time is shown in the
-config's time zone as `YYYY-MM-DD HH:MM`.
+config's time zone as `YYYY-MM-DD HH:MM`. Under each source's health, what its last poll
+left out: entries skipped, per reason, and new entries waiting beyond the per-poll cap.
 """
 
 from __future__ import annotations
@@ -45,6 +46,17 @@ def describe_health(health: SourceHealth, tz: tzinfo, *, zone: bool = False) -> 
     )
 
 
+def describe_left_out(health: SourceHealth) -> str | None:
+    """What a source's last poll left out, in one line (None when nothing was): "last
+    poll: 3 entries without a link skipped; 9,500 entries waiting"."""
+    parts = []
+    if health.skipped:
+        parts.append(f"{health.skipped.describe()} skipped")
+    if health.waiting:
+        parts.append(f"{health.waiting:,} entries waiting")
+    return "last poll: " + "; ".join(parts) if parts else None
+
+
 def _local(when: datetime | None, tz: tzinfo, zone: bool = False) -> str:
     """A stored time as `YYYY-MM-DD HH:MM` in `tz` ("-" for none)."""
     return "-" if when is None else local_time(when, tz, zone=zone)
@@ -66,10 +78,14 @@ def _sources(config: Config, store: Store, tz: tzinfo) -> list[str]:
         health, _ = store.source_state(source.name)
         lines.append(f"  {source.name} [{source.type}] {source.url}")
         lines.append(f"    {describe_health(health, tz)}")
+        if left_out := describe_left_out(health):
+            lines.append(f"    {left_out}")
     for name in store.source_names():
         if name not in configured:
             health, _ = store.source_state(name)
             lines.append(f"  {name} (not in config): {describe_health(health, tz)}")
+            if left_out := describe_left_out(health):
+                lines.append(f"    {left_out}")
     if len(lines) == 1:
         lines.append("  none")
     return lines

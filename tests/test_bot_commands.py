@@ -11,6 +11,8 @@ import pytest
 
 from alertbot.app import Runtime, open_app
 from alertbot.config import load_config
+from alertbot.sources.health import SourceHealth
+from alertbot.sources.model import Validators
 from alertbot.store import NewItem, Recipient
 from testsupport.botapi import TOKEN, BotApi
 from testsupport.httpserver import LocalServer
@@ -38,10 +40,10 @@ def site() -> Iterator[LocalServer]:
         yield server
 
 
-def write_config(tmp_path, api: BotApi, site: LocalServer, extra: str = "") -> Path:
+def write_config(tmp_path, api: BotApi, site: LocalServer, extra: str = "", top: str = "") -> Path:
     path = tmp_path / "alertbot.toml"
     path.write_text(
-        f'database = "{tmp_path / "db.sqlite"}"\n'
+        f'{top}database = "{tmp_path / "db.sqlite"}"\n'
         f'[telegram]\ntoken = "{TOKEN}"\napi_url = "{api.url}"\nadmins = [{ADMIN}]\n'
         f"alert_chats = [{DESK}]\nallowed_chats = [{READER}]\n{extra}"
         f'[[source]]\nname = "Loop"\nurl = "{site.url("/feed")}"\n'
@@ -163,6 +165,22 @@ async def test_commands_addressed_to_the_bot_by_name_work(bot, api):
     assert "Watching Rosatom" in reply
 
 
+async def test_commands_for_another_bot_are_ignored_entirely(bot, api):
+    """Regression: in a group with several bots, `/list@otherbot` and `/watch@otherbot …`
+    were answered "I don't know that command"."""
+    api.send_text(DESK, "/list@otherbot", user_id=444)
+    api.send_text(DESK, "/watch@OtherBot غزة", user_id=ADMIN)
+    api.send_text(DESK, "/frobnicate@otherbot", user_id=444)
+    api.send_text(STRANGER, "/help@otherbot")  # not even the stranger's refusal
+    # Updates are handled in order: once /list@ourbot is answered, the others were seen.
+    reply = await say(api, DESK, "/list@alertbot_test_bot", user_id=444)
+    assert "Naryshkin" in reply
+    assert [m.text for m in api.sent(DESK)] == [reply]
+    assert api.sent(STRANGER) == []
+    assert bot.scheduler.store.chat_watches(DESK) == []
+    assert "/help" in await say(api, DESK, "/frobnicate@alertbot_test_bot", user_id=444)
+
+
 async def test_unwatch_list_and_usage_lines(bot, api):
     await say(api, READER, "/watch الضبعة")
     assert "Stopped watching" in await say(api, READER, "/unwatch الضبعة")
@@ -221,6 +239,27 @@ async def test_addsource_checks_the_url_and_refuses_loopback(bot, api):
     assert "Not added" in reply and "unsafe" in reply  # 127.0.0.1 is not public
     assert bot.scheduler.store.runtime_sources() == []
     assert "config file" in await say(api, ADMIN, "/removesource Loop")
+
+
+async def test_sources_shows_times_in_the_configs_zone_and_names_it(
+    tmp_path, api, site, lemmatizer
+):
+    """/sources: each source's health with its times in `timezone`, the zone named."""
+    path = write_config(tmp_path, api, site, top='timezone = "Africa/Cairo"\n')
+    async with running_bot(path, api, lemmatizer) as runtime:
+        at = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)  # 14:00 in Cairo
+        failing = SourceHealth(
+            last_success=at - timedelta(hours=3),
+            last_attempt=at,
+            last_error_kind="http-status",
+            last_error="HTTP 404",
+            consecutive_failures=2,
+            next_poll=at + timedelta(minutes=40),
+        )
+        runtime.scheduler.store.save_source_state("Loop", site.url("/feed"), failing, Validators())
+        reply = await say(api, READER, "/sources")
+    assert "Loop [feed]: failing ×2: http-status: HTTP 404" in reply
+    assert "(next try 2025-03-01 14:40 (Africa/Cairo))" in reply
 
 
 async def test_sources_and_recap(bot, api):
@@ -282,3 +321,26 @@ async def test_addsource_adds_polls_and_schedules_a_source_and_removesource_drop
         assert "exists" in await say(api, ADMIN, f"/addsource {site.url('/other')}")
         assert "Removed" in await say(api, ADMIN, "/removesource 127.0.0.1")
         assert runtime.scheduler.store.runtime_sources() == []
+
+
+async def test_a_refused_addsource_leaves_no_trace(tmp_path, api, site, lemmatizer):
+    """Regression: a refused /addsource (its poll failed) left a "(not in config) failing ×1"
+    row in /status and `alertbot status`."""
+    site.route("/missing", b"not here", status=404)
+    path = write_config(tmp_path, api, site, "[polling]\nallow_private_addresses = true\n")
+    async with running_bot(path, api, lemmatizer) as runtime:
+        scheduler = runtime.scheduler
+        reply = await say(api, ADMIN, f"/addsource {site.url('/missing')}")
+        assert "Not added" in reply and "404" in reply
+        status = await say(api, ADMIN, "/status")
+        assert "not in config" not in status and "Sources (1)" in status
+        assert scheduler.store.source_names() == []
+        assert scheduler.store.runtime_sources() == []
+        assert "127.0.0.1" not in scheduler.sources
+        # The same address can be added once it works.
+        site.route(
+            "/missing",
+            rss(news_items(1, base_url=site.url(""))),
+            headers={"Content-Type": "application/rss+xml"},
+        )
+        assert "Added 127.0.0.1" in await say(api, ADMIN, f"/addsource {site.url('/missing')}")

@@ -10,7 +10,7 @@ import pytest
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.extract import is_teaser
 from alertbot.sources.feeds import parse_feed
-from alertbot.sources.model import Entry
+from alertbot.sources.model import Entry, Skipped
 from testsupport.sourcefixtures import BASE_URL, atom, json_feed, news_items, rss
 
 FEED_URL = f"{BASE_URL}/feeds/rss.xml"
@@ -22,7 +22,7 @@ def items():
 
 
 def test_rss_teaser_feed(items):
-    entries = parse_feed(rss(items), FEED_URL)
+    entries = parse_feed(rss(items), FEED_URL).entries
 
     assert [e.url for e in entries] == [item.url for item in items]
     assert [e.title for e in entries] == [item.plain_title for item in items]
@@ -35,7 +35,7 @@ def test_rss_teaser_feed(items):
 
 
 def test_rss_full_content_keeps_paragraphs(items):
-    entries = parse_feed(rss(items, full_text=True), FEED_URL)
+    entries = parse_feed(rss(items, full_text=True), FEED_URL).entries
 
     assert [e.content for e in entries] == [item.plain_text for item in items]
     assert "\n" in entries[0].content
@@ -43,7 +43,7 @@ def test_rss_full_content_keeps_paragraphs(items):
 
 
 def test_atom(items):
-    entries = parse_feed(atom(items), f"{BASE_URL}/atom.xml")
+    entries = parse_feed(atom(items), f"{BASE_URL}/atom.xml").entries
 
     assert [e.url for e in entries] == [item.url for item in items]
     assert [e.title for e in entries] == [item.plain_title for item in items]
@@ -60,13 +60,15 @@ def test_atom_date_falls_back_to_updated():
 <updated>2018-03-01T12:00:00Z</updated>
 <entry><title>x</title><id>urn:1</id><link href="https://news.example/a/1"/>
 <updated>2018-03-01T14:30:00+03:00</updated></entry></feed>"""
-    [entry] = parse_feed(body, f"{BASE_URL}/atom.xml")
+    [entry] = parse_feed(body, f"{BASE_URL}/atom.xml").entries
     assert entry.published == datetime(2018, 3, 1, 11, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("html_content", [True, False])
 def test_json_feed(items, html_content):
-    entries = parse_feed(json_feed(items, html_content=html_content), f"{BASE_URL}/feed.json")
+    entries = parse_feed(
+        json_feed(items, html_content=html_content), f"{BASE_URL}/feed.json"
+    ).entries
 
     assert [e.url for e in entries] == [item.url for item in items]
     assert [e.title for e in entries] == [item.plain_title for item in items]
@@ -84,28 +86,33 @@ def test_json_feed_links_and_ids():
             {"id": "1", "url": "/news/1", "title": "relative"},
             {"id": "https://news.example/news/2", "title": "id is the link"},
             {"id": "3", "external_url": "https://other.example/story", "title": "external"},
-            {"id": 4, "title": "no link at all", "content_text": "dropped"},
+            {"id": 4, "title": "no link at all", "content_text": "kept: it has text"},
             {"url": "https://news.example/news/5", "title": "no id"},
             "not an item",
         ],
     }
-    entries = parse_feed(json.dumps(document).encode(), f"{BASE_URL}/feeds/feed.json")
+    listing = parse_feed(json.dumps(document).encode(), f"{BASE_URL}/feeds/feed.json")
+    entries = listing.entries
 
     assert [(e.url, e.guid) for e in entries] == [
         (f"{BASE_URL}/news/1", "1"),
         ("https://news.example/news/2", "https://news.example/news/2"),
         ("https://other.example/story", "3"),
+        (f"{BASE_URL}/feeds/feed.json", "4"),  # no home_page_url: the feed itself
         ("https://news.example/news/5", None),
     ]
+    assert [e.linked for e in entries] == [True, True, True, False, True]
     assert all(e.published is None for e in entries)
+    assert listing.skipped == Skipped(no_link=1)
 
 
 def test_relative_links_resolve_against_the_feed_url(items):
-    entries = parse_feed(rss(items, relative_links=True), f"{BASE_URL}/feeds/rss.xml")
+    entries = parse_feed(rss(items, relative_links=True), f"{BASE_URL}/feeds/rss.xml").entries
     assert [e.url for e in entries] == [item.url for item in items]
 
 
 def test_entries_without_link_guid_or_date():
+    """An item with text but no link links to the feed's site; without text it is counted."""
     body = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>t</title><link>https://news.example/</link>
 <item><title>رابط فقط</title><link>https://news.example/news/1</link></item>
@@ -114,22 +121,30 @@ def test_entries_without_link_guid_or_date():
 <item><title>لا شيء</title><description>نص بلا رابط ولا معرف</description></item>
 <item><title>رابط جافاسكربت</title><link>javascript:void(0)</link></item>
 </channel></rss>""".encode()
-    entries = parse_feed(body, FEED_URL)
+    listing = parse_feed(body, FEED_URL)
 
-    assert entries == [
+    assert listing.entries == [
         Entry(url="https://news.example/news/1", title="رابط فقط"),
         Entry(
             url="https://news.example/news/2",
             title="المعرف رابط",
             guid="https://news.example/news/2",
         ),
+        Entry(
+            url="https://news.example/",
+            title="لا شيء",
+            summary="نص بلا رابط ولا معرف",
+            linked=False,
+        ),
     ]
+    assert listing.skipped == Skipped(no_link=1, bad_link=1)
 
 
 def test_duplicates_within_a_feed_are_kept_once(items):
     repeated = [items[0], items[1], items[0]]
-    entries = parse_feed(rss(repeated), FEED_URL)
-    assert [e.url for e in entries] == [items[0].url, items[1].url]
+    listing = parse_feed(rss(repeated), FEED_URL)
+    assert [e.url for e in listing.entries] == [items[0].url, items[1].url]
+    assert listing.skipped == Skipped(duplicate=1)
 
     body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
 <item><title>a</title><link>https://news.example/a?utm_source=tw</link></item>
@@ -137,7 +152,7 @@ def test_duplicates_within_a_feed_are_kept_once(items):
 <item><title>b</title><link>https://news.example/b</link><guid>g-1</guid></item>
 <item><title>b moved</title><link>https://news.example/b-new</link><guid>g-1</guid></item>
 </channel></rss>"""
-    assert [e.title for e in parse_feed(body, FEED_URL)] == ["a", "b"]
+    assert [e.title for e in parse_feed(body, FEED_URL).entries] == ["a", "b"]
 
 
 def test_html_in_titles_and_summaries_becomes_plain_text():
@@ -147,7 +162,7 @@ def test_html_in_titles_and_summaries_becomes_plain_text():
 <description><![CDATA[<p>استقبل الرئيس <b>السيسي</b>&nbsp;مدير المخابرات.</p>
 <p>وبحث الجانبان<br/>الضبعة.</p><script>alert(1)</script>]]></description></item>
 </channel></rss>""".encode()
-    [entry] = parse_feed(body, FEED_URL)
+    [entry] = parse_feed(body, FEED_URL).entries
     assert entry.title == "السيسي & ناريشكين"
     assert entry.summary == "استقبل الرئيس السيسي مدير المخابرات.\nوبحث الجانبان\nالضبعة."
 
@@ -158,32 +173,70 @@ def test_windows_1256_declared_in_the_xml_declaration(items):
     with pytest.raises(UnicodeDecodeError):
         body.decode("utf-8")
 
-    entries = parse_feed(body, FEED_URL)
+    entries = parse_feed(body, FEED_URL).entries
     assert [e.title for e in entries] == [item.plain_title for item in items]
     assert entries[0].content == items[0].plain_text
 
 
 def test_undeclared_encoding_from_the_http_header(items):
     body = rss(items, encoding="windows-1256").replace(b' encoding="windows-1256"', b"", 1)
-    entries = parse_feed(body, FEED_URL, http_charset="windows-1256")
+    entries = parse_feed(body, FEED_URL, http_charset="windows-1256").entries
     assert entries[0].title == items[0].plain_title
 
 
 def test_utf8_without_declaration_is_utf8(items):
     body = rss(items).replace(b' encoding="utf-8"', b"", 1)
-    assert parse_feed(body, FEED_URL)[0].title == items[0].plain_title
+    assert parse_feed(body, FEED_URL).entries[0].title == items[0].plain_title
 
 
 def test_recoverable_feed_keeps_its_entries(items):
     body = rss(items[:2]).replace(b"</channel>", b"<item><title>broken</channel>")
-    entries = parse_feed(body, FEED_URL)
+    entries = parse_feed(body, FEED_URL).entries
     assert [e.url for e in entries] == [items[0].url, items[1].url]
+
+
+def test_a_truncated_feed_skips_its_cut_last_item_as_cut(items):
+    """Regression: a feed cut off inside its last item kept that item with half its text
+    (or dropped it silently); it is now left for the next poll, and counted."""
+    body = rss(items[:4], full_text=True).decode()
+    last = body.rindex("<item>")
+    cut = body[: last + (len(body) - last) // 2]  # half-way through the fourth item
+    listing = parse_feed(cut.encode(), FEED_URL)
+    assert [e.url for e in listing.entries] == [i.url for i in items[:3]]
+    assert listing.entries[-1].content == items[2].plain_text
+    assert listing.skipped == Skipped(cut=1)
+
+
+def test_a_broken_but_whole_feed_keeps_its_last_item(items):
+    body = rss(items[:2]).replace(b"</title>", b"&nbsp;</title>", 1)  # an undefined entity
+    body += b"\n<!-- served from cache in 0.02 s -->\n"
+    listing = parse_feed(body, FEED_URL)
+    assert [e.url for e in listing.entries] == [i.url for i in items[:2]]
+    assert listing.skipped == Skipped()
+
+
+def test_json_feed_items_without_a_link_link_to_the_home_page():
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "home_page_url": "https://news.example/",
+        "items": [
+            {"id": "1", "content_text": "نص بلا رابط"},
+            {"id": "2", "url": "mailto:desk@news.example"},
+            {"id": "3"},
+            "not an item",
+        ],
+    }
+    listing = parse_feed(json.dumps(document).encode(), f"{BASE_URL}/feed.json")
+    assert listing.entries == [
+        Entry(url="https://news.example/", guid="1", content="نص بلا رابط", linked=False)
+    ]
+    assert listing.skipped == Skipped(no_link=2, bad_link=1)
 
 
 def test_empty_feed_is_an_empty_list():
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
-    assert parse_feed(body, FEED_URL) == []
-    assert parse_feed(json_feed([]), FEED_URL) == []
+    assert parse_feed(body, FEED_URL).entries == []
+    assert parse_feed(json_feed([]), FEED_URL).entries == []
 
 
 @pytest.mark.parametrize(
@@ -226,7 +279,7 @@ def test_external_entities_are_not_resolved(tmp_path):
 <rss version="2.0"><channel><title>t</title>
 <item><title>a &xxe;</title><link>https://news.example/a</link>
 <description>b &xxe;</description></item></channel></rss>""".encode()
-    entries = parse_feed(body, FEED_URL)
+    entries = parse_feed(body, FEED_URL).entries
     assert all("SECRET" not in f"{e.title} {e.summary}" for e in entries)
 
 

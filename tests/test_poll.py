@@ -19,7 +19,7 @@ import pytest
 import testsupport.sourcefixtures as fx
 from alertbot.config import PollingConfig, SourceConfig
 from alertbot.sources.fetch import Fetcher
-from alertbot.sources.model import FetchErrorKind, Validators
+from alertbot.sources.model import FetchErrorKind, Skipped, Validators
 from alertbot.sources.poll import Poller, PollResult, cpu_pool
 from testsupport.httpserver import LocalServer
 
@@ -261,3 +261,48 @@ async def test_extraction_in_a_process_pool_gives_the_same_articles(server):
             result = await poller.poll(source(server, "/rss"), Validators(), NOW)
     assert result.error is None
     assert_full_texts(result, items)
+
+
+async def test_items_without_links_duplicates_and_a_cut_last_item_are_counted(server, poller):
+    """Regression: such entries vanished silently (or the cut one kept half its text)."""
+    items = site(server, 4)
+    feed = fx.broken_rss(items, base_url=server.url("").rstrip("/"))
+    server.route("/rss", feed, headers={"Content-Type": "application/rss+xml"})
+    result = await poller.poll(source(server, "/rss"), Validators(), NOW)
+
+    assert result.error is None
+    assert result.skipped == Skipped(no_link=1, duplicate=1, cut=1)
+    assert not result.complete  # the cut item is read at the next poll: keep no validators
+    first, linkless = result.articles
+    assert first.url == items[0].url and same_text(first.text, items[0])
+    # An item with text but no link of its own is an article; its alert links to the
+    # feed's site, and its guid tells it apart in the store.
+    assert linkless.url == server.url("/")
+    assert linkless.canonical_url == f"{server.url('/')}#guid={items[1].id}"
+    assert same_text(linkless.text, items[1])
+    assert article_requests(server, items) == 0  # a linkless teaser has no page to fetch
+
+
+async def test_a_sitemap_url_whose_page_gives_no_text_is_counted(server, poller):
+    items = site(server, 3)
+    server.route(urlsplit(items[1].url).path, b"gone", status=404)
+    server.route("/sitemap.xml", fx.news_sitemap(items))
+    result = await poller.poll(source(server, "/sitemap.xml", "sitemap"), Validators(), NOW)
+    assert sorted(a.url for a in result.articles) == sorted([items[0].url, items[2].url])
+    assert result.skipped == Skipped(no_text=1)
+
+
+async def test_more_completes_the_next_batch_without_fetching_the_listing_again(server):
+    items = site(server, 5)
+    server.route("/rss", fx.rss(items, full_text=True))
+    polling = PollingConfig(timeout=5)
+    async with Fetcher(polling) as fetcher, Poller(fetcher, max_entries=2) as poller:
+        feed = source(server, "/rss", full_text=False)
+        batches = [await poller.poll(feed, Validators(), NOW)]
+        while batches[-1].left:
+            batches.append(await poller.more(feed, batches[-1], NOW))
+    assert [len(b.articles) for b in batches] == [2, 2, 1]
+    assert [b.remaining for b in batches] == [3, 1, 0]
+    assert [a.url for b in batches for a in b.articles] == [i.url for i in items]
+    assert len(server.requests_to("/rss")) == 1
+    assert all(b.entries == 5 for b in batches) and batches[-1].complete

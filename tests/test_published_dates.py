@@ -89,7 +89,7 @@ def _rss(pub_date: str) -> bytes:
     ],
 )
 def test_rss_pubdate(pub_date, expected):
-    [entry] = parse_feed(_rss(pub_date), "https://news.example/rss")
+    [entry] = parse_feed(_rss(pub_date), "https://news.example/rss").entries
     assert (entry.published, entry.published_date_only) == expected
 
 
@@ -100,7 +100,7 @@ def test_atom_and_json_feed_dates():
         '<entry><title>a</title><id>1</id><link href="https://news.example/a"/>'
         "<updated>2025-03-12</updated><summary>نص</summary></entry></feed>"
     ).encode()
-    [entry] = parse_feed(atom, "https://news.example/atom")
+    [entry] = parse_feed(atom, "https://news.example/atom").entries
     assert (entry.published, entry.published_date_only) == (DAY, True)
     document = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -111,7 +111,9 @@ def test_atom_and_json_feed_dates():
              "date_published": "2025-03-12T14:05:00+02:00"},
         ],
     }  # fmt: skip
-    first, second = parse_feed(json.dumps(document).encode(), "https://news.example/feed.json")
+    first, second = parse_feed(
+        json.dumps(document).encode(), "https://news.example/feed.json"
+    ).entries
     assert (first.published, first.published_date_only) == (DAY, True)
     assert second.published_date_only is False
 
@@ -147,7 +149,7 @@ def test_page_card_and_telegram_dates():
         '<a class="tgme_widget_message_date" href="https://t.me/chan/1">'
         '<time datetime="2025-03-12T10:23:45+00:00"></time></a></div></div></body></html>'
     )
-    [post] = parse_channel(channel, "https://t.me/s/chan")
+    [post] = parse_channel(channel, "https://t.me/s/chan").entries
     assert post.published_date_only is False
 
 

@@ -148,7 +148,7 @@ def test_rss_item_with_escapes_is_read_and_cleaned():
         "<description>نص</description></item>"
         "</channel></rss>"
     ).encode()
-    entries = parse_feed(body, "http://news.example/rss.xml")
+    entries = parse_feed(body, "http://news.example/rss.xml").entries
     assert [e.url.split("/")[3] for e in entries] == ["a", "b"]  # the second item is kept
     articles = [make_article("Outlet", e, None, FETCHED) for e in entries]
     for a in articles:
@@ -174,7 +174,7 @@ def test_json_feed_item_with_escapes_is_cleaned():
         ],
     }
     body = json.dumps(document).encode()  # \u001b escapes, as JSON writes them
-    [entry] = parse_feed(body, "http://news.example/feed.json")
+    [entry] = parse_feed(body, "http://news.example/feed.json").entries
     article = make_article("Outlet", entry, None, FETCHED)
     for value in (article.title, article.text, article.guid):
         assert_clean(value)
@@ -192,7 +192,7 @@ def test_telegram_post_with_escapes_is_cleaned():
         '<a class="tgme_widget_message_date" href="https://t.me/chan/7">'
         '<time datetime="2025-03-12T10:00:00+00:00"></time></a></div></div></body></html>'
     )
-    [entry] = parse_channel(html, "https://t.me/s/chan")
+    [entry] = parse_channel(html, "https://t.me/s/chan").entries
     article = make_article("Channel", entry, None, FETCHED)
     assert article.title == "عاجل"
     assert article.text == "عاجل\nنص"

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alertbot.sources.errors import SourceParseError
+from alertbot.sources.model import Skipped
 from alertbot.sources.sitemaps import MAX_SITEMAP_BYTES, Sitemap, parse_sitemap
 from testsupport.sourcefixtures import BASE_URL, news_items, news_sitemap, sitemap_index
 
@@ -58,6 +59,8 @@ def test_plain_sitemap_uses_lastmod_and_keeps_undated_urls_last():
         ("https://news.example/d-4", None),
         ("https://news.example/relative-5", None),
     ]
+    # Counted, not dropped silently: a mailto: link, a <url> without <loc>, a repeat.
+    assert sitemap.skipped == Skipped(bad_link=1, no_link=1, duplicate=1)
 
 
 def test_missing_or_wrong_namespace_is_tolerated():
@@ -107,10 +110,12 @@ def test_gzip_bomb_is_refused():
 
 def test_text_sitemap():
     body = b"https://news.example/a-1\n\nhttps://news.example/b-2\r\nhttps://news.example/a-1\n"
-    assert [e.url for e in parse_sitemap(body, SITEMAP_URL).entries] == [
+    sitemap = parse_sitemap(body, SITEMAP_URL)
+    assert [e.url for e in sitemap.entries] == [
         "https://news.example/a-1",
         "https://news.example/b-2",
     ]
+    assert sitemap.skipped == Skipped(duplicate=1)
 
 
 def test_entities_are_not_expanded(tmp_path):

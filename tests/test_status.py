@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from alertbot.config import Config, PollingConfig, SourceConfig
 from alertbot.sources.health import SourceHealth
-from alertbot.sources.model import Validators
+from alertbot.sources.model import Skipped, Validators
 from alertbot.status import render_status
 from alertbot.store import NewItem, RecapDelivery, Recipient, Store
 from alertbot.watch.match import Watch
@@ -72,7 +72,13 @@ def test_everything_an_operator_looks_for(store: Store, tmp_path):
         next_poll=NOW + timedelta(minutes=40),
     )
     store.save_source_state("BBC Arabic", "https://bbc.example/rss", bbc, Validators())
-    ok = SourceHealth(last_success=NOW, last_attempt=NOW, next_poll=NOW + timedelta(minutes=5))
+    ok = SourceHealth(
+        last_success=NOW,
+        last_attempt=NOW,
+        next_poll=NOW + timedelta(minutes=5),
+        skipped=Skipped(no_link=3),
+        waiting=9500,
+    )
     store.save_source_state("Old outlet", "https://old.example/rss", ok, Validators())
     store.upsert_chat(-100123, "supergroup", "Desk", NOW)
     store.upsert_chat(42, "private", None, NOW + timedelta(minutes=1))
@@ -96,6 +102,12 @@ def test_everything_an_operator_looks_for(store: Store, tmp_path):
     assert "Ahram [page] https://ahram.example/" in out
     assert out[out.index("Ahram [page] https://ahram.example/") + 1] == "not polled yet"
     assert "Old outlet (not in config): ok (last success 2025-03-01 14:00)" in out
+    assert out[out.index("Old outlet (not in config): ok (last success 2025-03-01 14:00)") + 1] == (
+        "last poll: 3 entries without a link skipped; 9,500 entries waiting"
+    )
+    assert out[out.index("BBC Arabic [feed] https://feeds.bbci.co.uk/arabic/rss.xml") + 2] == (
+        "Ahram [page] https://ahram.example/"
+    )  # nothing left out: no line
     assert "Naryshkin: ناريشكين OR Naryshkin" in out
     assert out[out.index("chat -100123 (Desk):") + 1] == "Dabaa: الضبعة"
     assert out[out.index("chat 42:") + 1] == "Gaza: غزة"

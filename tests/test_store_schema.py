@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from sqlite_utils import Database
 
 from alertbot.sources.health import SourceHealth
-from alertbot.sources.model import Validators
+from alertbot.sources.model import Skipped, Validators
 from alertbot.store import SCHEMA_VERSION, RecapDelivery, Store, StoreError
 from alertbot.store.schema import known_migrations, migrations
 from alertbot.stories import StoryId
@@ -77,7 +78,7 @@ def test_a_version_3_database_is_upgraded_and_its_bare_dates_are_marked_date_onl
     db.conn.commit()
     db.close()
     store = Store.open(path)
-    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.schema_version() == SCHEMA_VERSION == 5
     assert [store.story(StoryId(n)).published_date_only for n in (1, 2, 3)] == [
         True,
         False,
@@ -87,6 +88,30 @@ def test_a_version_3_database_is_upgraded_and_its_bare_dates_are_marked_date_onl
     assert [store.item_outlet(i).date_only for i in ids] == [True, False, False]
     assert store.item_outlet(ids[2]).seen_at == datetime(2025, 3, 12, 14, 5, tzinfo=UTC)
     store.close()
+
+
+def test_a_version_4_database_is_upgraded_in_place_keeping_source_state(tmp_path):
+    """0005 adds the last poll's counts and the admins' notice to `sources`, with defaults."""
+    path = tmp_path / "alertbot.db"
+    db = Database(str(path))
+    migrations.apply(db, stop_before="0005_source_counts")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    db.execute(
+        "INSERT INTO sources (name, url, etag, last_attempt, last_error_kind, last_error,"
+        " consecutive_failures) VALUES ('Outlet', 'https://example.org/rss', '\"v1\"',"
+        " '2025-03-01T12:00:00.000000+00:00', 'timeout', 'slow', 4)"
+    )
+    db.conn.commit()
+    db.close()
+    store = Store.open(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    health, validators = store.source_state("Outlet")
+    assert (health.consecutive_failures, health.last_error, validators.etag) == (4, "slow", '"v1"')
+    assert (health.skipped, health.waiting, health.admins_told) == (Skipped(), 0, False)
+    told = replace(health, skipped=Skipped(no_link=3, cut=1), waiting=9500, admins_told=True)
+    store.save_source_state("Outlet", "https://example.org/rss", told, validators)
+    store.close()
+    assert Store.open(path).source_state("Outlet") == (told, validators)
 
 
 def test_a_newer_database_is_refused_with_a_clear_message(tmp_path):

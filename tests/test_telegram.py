@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from alertbot.sources.errors import SourceParseError
+from alertbot.sources.model import Skipped
 from alertbot.sources.telegram import channel_url, parse_channel
 from testsupport.sourcefixtures import channel_posts, news_items, telegram_channel_page
 
@@ -21,7 +22,7 @@ def posts():
 
 @pytest.fixture(scope="module")
 def entries(posts):
-    return parse_channel(telegram_channel_page(posts, channel=CHANNEL), PAGE_URL)
+    return parse_channel(telegram_channel_page(posts, channel=CHANNEL), PAGE_URL).entries
 
 
 def test_posts_newest_first_with_links_and_guids(posts, entries):
@@ -71,7 +72,7 @@ def test_long_first_line_is_trimmed():
     <div class="tgme_widget_message js-widget_message" data-post="{CHANNEL}/9">
     <a class="tgme_widget_message_photo_wrap" href="https://t.me/{CHANNEL}/9"></a></div>
     </section></body></html>"""
-    photo, post = parse_channel(html, PAGE_URL)
+    photo, post = parse_channel(html, PAGE_URL).entries
 
     assert post.title.endswith("…") and len(post.title) <= 121
     assert post.content.split("\n")[1].startswith("السطر الثاني")
@@ -86,9 +87,20 @@ def test_long_first_line_is_trimmed():
     assert photo.url == f"https://t.me/{CHANNEL}/9"
 
 
+def test_a_post_listed_twice_or_without_a_post_id_is_counted():
+    post = f"""<div class="tgme_widget_message" data-post="{CHANNEL}/7">
+    <div class="tgme_widget_message_text">خبر عاجل من القاهرة</div></div>"""
+    broken = """<div class="tgme_widget_message" data-post="not a post id">
+    <div class="tgme_widget_message_text">نص</div></div>"""
+    html = f'<html><body><section class="tgme_channel_history">{post}{post}{broken}</section>'
+    listing = parse_channel(html, PAGE_URL)
+    assert [e.guid for e in listing.entries] == [f"{CHANNEL}/7"]
+    assert listing.skipped == Skipped(duplicate=1, no_link=1)
+
+
 def test_empty_channel_is_an_empty_list():
     html = '<html><body><section class="tgme_channel_history js-message_history"></section>'
-    assert parse_channel(html, PAGE_URL) == []
+    assert parse_channel(html, PAGE_URL).entries == []
 
 
 @pytest.mark.parametrize(

@@ -200,6 +200,22 @@ def rss(
     return encode("\n".join(out), encoding)
 
 
+def broken_rss(items: Sequence[NewsItem], *, base_url: str = BASE_URL) -> bytes:
+    """A full-text RSS feed of the first four `items`, broken the ways feeds break: the
+    second item has text but no link (its guid is not a URL either), the third has
+    neither, the first is listed again, and the document stops half-way into the fourth."""
+    body = rss([*items[:3], items[0], items[3]], base_url=base_url, full_text=True).decode()
+    head, *parts = body.split("<item>")
+    for i in (1, 2):
+        before, _, after = parts[i].partition("<link>")
+        parts[i] = before + after.partition("</link>")[2]
+    before, _, after = parts[2].partition("<description>")
+    parts[2] = before + after.partition("</content:encoded>")[2]
+    whole = "<item>".join([head, *parts])
+    last = whole.rindex("<item>")
+    return whole[: last + (len(whole) - last) // 2].encode()
+
+
 def atom(
     items: Sequence[NewsItem],
     *,

@@ -140,6 +140,17 @@ def user_of(update: Update) -> int | None:
     return user.id if user is not None else None
 
 
+def for_another_bot(update: Update, username: str | None) -> bool:
+    """True for a command written to another bot (`/list@otherbot`): a group with several
+    bots shows each of them every command, and only the bot it names may answer."""
+    message = update.effective_message
+    text = (message.text or "") if message is not None else ""
+    if not text.startswith("/"):
+        return False
+    _, at, target = text.split(maxsplit=1)[0].partition("@")
+    return bool(at) and target.casefold() != (username or "").casefold()
+
+
 def argument_text(update: Update) -> str:
     """What follows the command, as written (spacing and quotes kept)."""
     text = update.effective_message.text or "" if update.effective_message else ""

@@ -3,11 +3,12 @@ and reply.
 
 Every handler goes through `command(name)` (alertbot.bot.commands): the access gate, the
 chat registered, the arguments as written (Arabic, Latin or mixed; `/watch@botname` works
-too), a narrow catch of bad arguments answered with one usage line. Store calls go through
-the store runner (long reads such as /watch's backtest on its read-only connection), so a
-command never stalls polling nor waits for it, and a command that changes watches answers
-only after the change is committed and the pipeline has the new watches. One error handler
-logs any other failure with its traceback and tells the user in one line.
+too, and `/watch@otherbot` is left to that bot), a narrow catch of bad arguments answered
+with one usage line. Store calls go through the store runner (long reads such as /watch's
+backtest on its read-only connection), so a command never stalls polling nor waits for it,
+and a command that changes watches answers only after the change is committed and the
+pipeline has the new watches. One error handler logs any other failure with its traceback
+and tells the user in one line.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from alertbot.bot.commands import (
     chat_of,
     command,
     e,
+    for_another_bot,
     reply,
     services,
 )
@@ -302,7 +304,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An unknown command gets one line, from an allowed chat; strangers the refusal."""
+    """An unknown command gets one line, from an allowed chat; strangers the refusal; a
+    command for another bot (known commands for it land here too) nothing at all."""
+    if for_another_bot(update, context.bot.username):
+        return
     s = services(context)
     if await admitted(update, context, s, Level.ALLOWED):
         await reply(update, "I don't know that command. /help lists what I can do.")

@@ -13,6 +13,7 @@ clean text.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -42,17 +43,20 @@ def make_article(
     published, date_only = _published(entry, extracted)
     language = (extracted.language if extracted else None) or script_language(f"{title}\n{text}")
     url = safe_url(entry.url)
+    guid = clean_line(entry.guid) or None
     return Article(
         source=source,
         url=url,
-        canonical_url=canonical_url(url),
+        # the key of the entry as cleaned: a feed item without a link of its own is told
+        # apart by its guid or its text (`Entry.key`)
+        canonical_url=replace(entry, url=url, guid=guid).key,
         title=title,
         text=text,
         summary=clean_text(entry.summary) or None,
         published=published,
         language=language,
         fetched=fetched,
-        guid=clean_line(entry.guid) or None,
+        guid=guid,
         published_date_only=date_only,
     )
 

@@ -1,19 +1,25 @@
 """The values that flow through the sources layer.
 
     fetch(url, validators)  -> FetchResult        alertbot.sources.fetch
-    parse(FetchResult)      -> list[Entry]        alertbot.sources: feeds, pages, sitemaps, telegram
+    parse(FetchResult)      -> Listing            alertbot.sources: feeds, pages, sitemaps, telegram
     complete(Entry)         -> Article            alertbot.sources.extract (full text when needed)
     poll(Source)            -> PollResult         alertbot.sources.poll (all of the above + health)
 
 Fetching returns a value, never raises for an ordinary failure (a 404, a timeout, a body
-over the limit): the failure is in `FetchResult.error`.
+over the limit): the failure is in `FetchResult.error`. Nothing a source lists is dropped
+silently: an entry that does not become an article is counted in `Skipped`, by reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+
+from alertbot.sources.urls import canonical_url
 
 
 class FetchErrorKind(StrEnum):
@@ -77,7 +83,11 @@ class FetchResult:
 
 @dataclass(frozen=True)
 class Entry:
-    """One item a source lists: a feed item, a link on a page, a sitemap URL, a post."""
+    """One item a source lists: a feed item, a link on a page, a sitemap URL, a post.
+
+    `linked` is False for a feed item with text but no usable link of its own: its `url`
+    is then the feed's website (what its alert links to), and `key` tells it apart.
+    """
 
     url: str
     title: str | None = None
@@ -87,6 +97,85 @@ class Entry:
     published: datetime | None = None  # timezone-aware
     outbound_url: str | None = None  # a Telegram post's first outbound link
     published_date_only: bool = False  # the source gave a day, no time of day (dates.py)
+    linked: bool = True
+
+    @property
+    def key(self) -> str:
+        """The entry's identity in the seen-store: its canonical URL. An entry without a
+        link of its own gets its feed site's URL with a fragment naming its guid, or a
+        digest of its text: canonical URLs have no fragment, so it never meets a real one.
+        Raises ValueError when `url` is not an absolute http(s) URL."""
+        site = canonical_url(self.url)
+        if self.linked:
+            return site
+        if self.guid:
+            return f"{site}#guid={self.guid}"
+        text = "\n".join(part or "" for part in (self.title, self.content or self.summary))
+        return f"{site}#text={hashlib.sha256(text.encode()).hexdigest()[:24]}"
+
+
+class SkipReason(StrEnum):
+    """Why a listed entry did not become an article (the names of `Skipped`'s fields)."""
+
+    NO_LINK = "no_link"  # neither a link nor any text: nothing to match, nowhere to link
+    BAD_LINK = "bad_link"  # a link that is not a usable http(s) URL, and no text
+    DUPLICATE = "duplicate"  # the same link or guid again in the same document
+    NO_TEXT = "no_text"  # nothing to match: a link whose page gave no text, an empty post
+    CUT = "cut"  # cut off by a truncated document; read again at the next poll
+
+
+_SKIP_PHRASES = {
+    SkipReason.NO_LINK: "without a link",
+    SkipReason.BAD_LINK: "with an unusable link",
+    SkipReason.DUPLICATE: "listed twice",
+    SkipReason.NO_TEXT: "without text",
+    SkipReason.CUT: "cut off by a truncated document",
+}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """How many listed entries did not become articles, per reason (`SkipReason`)."""
+
+    no_link: int = 0
+    bad_link: int = 0
+    duplicate: int = 0
+    no_text: int = 0
+    cut: int = 0
+
+    @classmethod
+    def of(cls, reasons: Iterable[SkipReason]) -> Skipped:
+        """The counts of these reasons."""
+        return cls(**{str(reason): n for reason, n in Counter(reasons).items()})
+
+    def __add__(self, other: Skipped) -> Skipped:
+        return Skipped(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                          for f in fields(self)})  # fmt: skip
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    @property
+    def total(self) -> int:
+        """All the skipped entries."""
+        return sum(getattr(self, f.name) for f in fields(self))
+
+    def describe(self) -> str:
+        """The counts in words: "3 entries without a link, 1 entry listed twice" ("" if none)."""
+        parts = []
+        for reason in SkipReason:
+            n = getattr(self, reason)
+            if n:
+                parts.append(f"{n:,} {'entry' if n == 1 else 'entries'} {_SKIP_PHRASES[reason]}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one document of a source lists: its entries, in order, and what it skipped."""
+
+    entries: list[Entry] = field(default_factory=list)
+    skipped: Skipped = field(default_factory=Skipped)
 
 
 @dataclass(frozen=True)

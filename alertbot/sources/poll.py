@@ -6,9 +6,13 @@
 
 An ordinary failure of the source (unreachable, 404, not a feed) comes back in
 `PollResult.error`; a failure to complete one entry keeps what the source itself said
-(a feed's teaser), or drops a page link that yields no text, and never fails the poll.
+(a feed's teaser), or skips a page link that yields no text, and never fails the poll.
 Entries the caller has already seen are not fetched again (`seen`, asked once per poll
-about the whole listing).
+about the whole listing). Every entry left out is counted in `PollResult.skipped`.
+
+At most `max_entries` new entries are completed at a time: `poll` fetches the listing and
+completes the first batch, and `more` completes the next batch from `PollResult.left`
+without fetching the listing again.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import multiprocessing
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
@@ -37,6 +41,8 @@ from alertbot.sources.model import (
     FetchError,
     FetchErrorKind,
     FetchResult,
+    Listing,
+    Skipped,
     Validators,
 )
 from alertbot.sources.pages import links_on_page
@@ -47,8 +53,8 @@ from alertbot.sources.urls import site_host
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# At most this many entries are completed per poll: a listing page or a sitemap of
-# thousands of URLs must not turn one poll into thousands of fetches.
+# At most this many entries are completed at a time (one batch): a listing page or a
+# sitemap of thousands of URLs must not turn one step into thousands of fetches.
 MAX_ENTRIES_PER_POLL = 50
 # A sitemap index: how many child sitemaps (newest first, as listed) are read.
 MAX_CHILD_SITEMAPS = 3
@@ -57,7 +63,7 @@ _TELEGRAM_HOSTS = frozenset({"t.me", "telegram.me"})
 
 @dataclass(frozen=True)
 class PollResult:
-    """What one poll of a source produced."""
+    """What one poll of a source produced, or one more batch of it (`Poller.more`)."""
 
     source: str
     articles: list[Article] = field(default_factory=list)
@@ -65,7 +71,19 @@ class PollResult:
     not_modified: bool = False
     error: FetchError | None = None
     entries: int = 0  # entries the source listed (before `seen` and the cap)
-    remaining: int = 0  # new entries left for the next poll by the per-poll cap
+    skipped: Skipped = field(default_factory=Skipped)  # entries this result left out, per reason
+    left: tuple[Entry, ...] = ()  # new entries not completed yet (the cap): `Poller.more`
+
+    @property
+    def remaining(self) -> int:
+        """How many new entries are left for a later batch."""
+        return len(self.left)
+
+    @property
+    def complete(self) -> bool:
+        """True when nothing listed is left for later: no batch waiting, nothing cut off
+        (only then may the listing's validators be kept, so a 304 hides nothing)."""
+        return not self.left and not self.skipped.cut
 
 
 def source_url(source: SourceConfig) -> str:
@@ -145,42 +163,62 @@ class Poller:
         if fetched.not_modified:
             return PollResult(source.name, validators=fetched.validators, not_modified=True)
         try:
-            entries = await self._entries(source, fetched, validators, trusted)
+            listing = await self._entries(source, fetched, validators, trusted)
         except SourceParseError as exc:
             log.warning("source %r: %s", source.name, exc)
             error = FetchError(FetchErrorKind.PARSE, str(exc), status=fetched.status)
             return PollResult(source.name, validators=validators, error=error)
-        listed = len(entries)
+        entries = listing.entries
         if seen is not None and entries:
             known = await seen(entries)
             entries = [e for e, was_seen in zip(entries, known, strict=True) if not was_seen]
-        remaining = max(0, len(entries) - self._max_entries)
-        entries = entries[: self._max_entries]
-        articles = await asyncio.gather(
-            *(self._complete(source, entry, now, trusted) for entry in entries)
-        )
-        return PollResult(
+        listed = PollResult(
             source.name,
-            articles=[a for a in articles if a is not None],
             validators=fetched.validators,
-            entries=listed,
-            remaining=remaining,
+            entries=len(listing.entries),
+            skipped=listing.skipped,
+            left=tuple(entries),
+        )
+        return await self._complete_batch(source, listed, now, trusted)
+
+    async def more(
+        self, source: SourceConfig, result: PollResult, now: datetime, *, trusted: bool = True
+    ) -> PollResult:
+        """The next batch of `result.left`, completed, without fetching the listing again:
+        the same validators and listing count, and what is left after it."""
+        return await self._complete_batch(
+            source, replace(result, articles=[], skipped=Skipped()), now, trusted
+        )
+
+    async def _complete_batch(
+        self, source: SourceConfig, result: PollResult, now: datetime, trusted: bool
+    ) -> PollResult:
+        batch, rest = result.left[: self._max_entries], result.left[self._max_entries :]
+        completed = await asyncio.gather(
+            *(self._complete(source, entry, now, trusted) for entry in batch)
+        )
+        articles = [a for a in completed if a is not None]
+        return replace(
+            result,
+            articles=articles,
+            skipped=result.skipped + Skipped(no_text=len(completed) - len(articles)),
+            left=rest,
         )
 
     async def _entries(
         self, source: SourceConfig, fetched: FetchResult, validators: Validators, trusted: bool
-    ) -> list[Entry]:
+    ) -> Listing:
         url = fetched.final_url
         if source.type == "feed":
             # The body is decoded once (charset.py); feedparser gets it back as UTF-8 with
             # a declaration that says so, never the original bytes and a conflicting header.
             return await self._run(parse_feed, utf8_xml(fetched.text), url)
         if source.type == "page":
-            return await self._run(links_on_page, fetched.text, url)
+            return Listing(await self._run(links_on_page, fetched.text, url))
         if source.type == "telegram":
             return await self._run(parse_channel, fetched.text, url)
         sitemap = await self._run(parse_sitemap, fetched.body, url)
-        entries = list(sitemap.entries)
+        entries, skipped = list(sitemap.entries), sitemap.skipped
         for child in sitemap.children[:MAX_CHILD_SITEMAPS]:
             result = await self._fetcher.fetch(child, trusted=trusted)
             if result.error is not None:
@@ -188,15 +226,18 @@ class Poller:
                     "source %r: child sitemap %s: %s", source.name, child, result.error.message
                 )
                 continue
-            entries.extend((await self._run(parse_sitemap, result.body, child)).entries)
-        return entries
+            child_map = await self._run(parse_sitemap, result.body, child)
+            entries.extend(child_map.entries)
+            skipped += child_map.skipped
+        return Listing(entries, skipped)
 
     async def _complete(
         self, source: SourceConfig, entry: Entry, now: datetime, trusted: bool
     ) -> Article | None:
         """The article for an entry, fetching and extracting its page when needed."""
         needs_page = source.type in ("page", "sitemap") or (
-            source.type == "feed" and source.full_text and is_teaser(entry)
+            # An entry without a link of its own has no page: its url is the feed's site.
+            source.type == "feed" and source.full_text and entry.linked and is_teaser(entry)
         )
         extracted: Extracted | None = None
         if needs_page:
@@ -207,5 +248,5 @@ class Poller:
                 reason = page.error.message if page.error else "empty page"
                 log.info("source %r: article %s: %s", source.name, entry.url, reason)
         if extracted is None and not (entry.content or entry.summary):
-            return None  # a bare link whose page gave no text: nothing to match
+            return None  # a bare link whose page gave no text: nothing to match (counted)
         return make_article(source.name, entry, extracted, now)

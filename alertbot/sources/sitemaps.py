@@ -7,6 +7,8 @@ budget of a few fetches reaches the current month's sitemap).
 
 Sitemaps list each page's canonical URL by design and can hold 50,000 of them, so entries
 are deduplicated by the URL as written (without fragment), not through `canonical_url`.
+A `<url>` without a `<loc>`, with one that is not an http(s) URL, or repeated, is counted
+in the sitemap's `skipped`, never dropped silently.
 
 Parsed with lxml's XML parser hardened against hostile documents: no entity expansion, no
 network, no DTD, no huge trees. Elements are matched by local name, whatever their
@@ -26,7 +28,7 @@ from lxml import etree
 from alertbot.sources.dates import parse_datetime, parse_published
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.htmltext import one_line
-from alertbot.sources.model import Entry
+from alertbot.sources.model import Entry, Skipped, SkipReason
 from alertbot.sources.sniff import document_start, is_html_page
 from alertbot.sources.urls import absolute_url
 
@@ -44,10 +46,12 @@ _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Sitemap:
-    """A parsed sitemap: its article entries, or the child sitemaps an index points to."""
+    """A parsed sitemap: its article entries, or the child sitemaps an index points to;
+    and the entries it skipped, per reason."""
 
     entries: list[Entry] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
+    skipped: Skipped = field(default_factory=Skipped)
 
 
 def parse_sitemap(body: bytes, url: str) -> Sitemap:
@@ -68,7 +72,8 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
     root = _parse_xml(body)
     name = root.tag.rpartition("}")[2] if isinstance(root.tag, str) else ""
     if name == "urlset":
-        return Sitemap(entries=_url_entries(root, url))
+        entries, skipped = _url_entries(root, url)
+        return Sitemap(entries=entries, skipped=skipped)
     if name == "sitemapindex":
         return Sitemap(children=_child_sitemaps(root, url))
     raise SourceParseError(f"not a sitemap: root element <{name}>")
@@ -106,15 +111,19 @@ def _parse_xml(body: bytes) -> etree._Element:
     return root
 
 
-def _url_entries(root: etree._Element, base: str) -> list[Entry]:
+def _url_entries(root: etree._Element, base: str) -> tuple[list[Entry], Skipped]:
     entries: list[Entry] = []
     seen: set[str] = set()
+    skipped: list[SkipReason] = []
     for element in _children(root, "url"):
-        url = absolute_url(_child_text(element, "loc"), base)
+        loc = _child_text(element, "loc")
+        url = absolute_url(loc, base)
         if url is None:
+            skipped.append(SkipReason.BAD_LINK if loc else SkipReason.NO_LINK)
             continue
         key = url.partition("#")[0]
         if key in seen:
+            skipped.append(SkipReason.DUPLICATE)
             continue
         seen.add(key)
         news = next(_children(element, "news"), None)
@@ -126,7 +135,7 @@ def _url_entries(root: etree._Element, base: str) -> list[Entry]:
         entries.append(
             Entry(url=url, title=title or None, published=published, published_date_only=date_only)
         )
-    return _newest_first(entries, lambda entry: entry.published)
+    return _newest_first(entries, lambda entry: entry.published), Skipped.of(skipped)
 
 
 def _child_sitemaps(root: etree._Element, base: str) -> list[str]:
@@ -144,6 +153,7 @@ def _child_sitemaps(root: etree._Element, base: str) -> list[str]:
 def _parse_text_sitemap(body: bytes) -> Sitemap:
     entries: list[Entry] = []
     seen: set[str] = set()
+    duplicates = 0
     for line in body.decode("utf-8", errors="replace").splitlines():
         url = absolute_url(line, None)
         if url is None:
@@ -151,10 +161,12 @@ def _parse_text_sitemap(body: bytes) -> Sitemap:
                 raise SourceParseError("not a sitemap: neither XML nor a list of URLs")
             continue
         key = url.partition("#")[0]
-        if key not in seen:
+        if key in seen:
+            duplicates += 1
+        else:
             seen.add(key)
             entries.append(Entry(url=url))
-    return Sitemap(entries=entries)
+    return Sitemap(entries=entries, skipped=Skipped(duplicate=duplicates))
 
 
 def _children(element: etree._Element, name: str) -> Iterator[etree._Element]:

@@ -7,6 +7,8 @@ becomes an entry whose url is its t.me link, guid its `data-post`, content its t
 its first line, and `outbound_url` the first link in the text that leaves Telegram (else
 the link preview's target). A reply's quote of the earlier post is not the post's text.
 The page lists posts oldest first; entries are returned newest first, as feeds list them.
+A post listed twice, or whose `data-post` is not `channel/number`, is counted as skipped;
+service messages ("channel created", "pinned a message") are not news and not entries.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from lxml import etree
 from alertbot.sources.dates import parse_published
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.htmltext import element_text
-from alertbot.sources.model import Entry
+from alertbot.sources.model import Entry, Listing, Skipped, SkipReason
 from alertbot.sources.urls import absolute_url
 
 TITLE_CHARS = 120
@@ -79,7 +81,7 @@ def _name_from_url(text: str) -> str:
     return segments[0] if segments else ""
 
 
-def parse_channel(html: str, url: str) -> list[Entry]:
+def parse_channel(html: str, url: str) -> Listing:
     """The posts on a channel's t.me/s page, newest first.
 
     Raises SourceParseError when the page is empty or is not a channel preview (t.me
@@ -98,21 +100,29 @@ def parse_channel(html: str, url: str) -> list[Entry]:
         raise SourceParseError("not a Telegram channel preview (no tgme_channel_history)")
     entries: list[Entry] = []
     seen: set[str] = set()
+    skipped: list[SkipReason] = []
     for message in messages:
         entry = _post_entry(message, url)
-        if entry is not None and entry.guid not in seen:
+        if isinstance(entry, SkipReason):
+            skipped.append(entry)
+        elif entry is None:
+            continue
+        elif entry.guid in seen:
+            skipped.append(SkipReason.DUPLICATE)
+        else:
             seen.add(entry.guid or "")
             entries.append(entry)
     entries.reverse()
-    return entries
+    return Listing(entries, Skipped.of(skipped))
 
 
-def _post_entry(message: lxml.html.HtmlElement, page_url: str) -> Entry | None:
+def _post_entry(message: lxml.html.HtmlElement, page_url: str) -> Entry | SkipReason | None:
+    """The post as an entry; None for a service message; the reason it cannot be one."""
     if "service_message" in (message.get("class") or ""):
         return None
     match = _POST.fullmatch(message.get("data-post") or "")
     if match is None:
-        return None
+        return SkipReason.NO_LINK
     guid = match[0]
     text_div = next(iter(message.xpath(_TEXT)), None)
     content = element_text(text_div) if text_div is not None else ""

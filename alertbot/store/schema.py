@@ -225,8 +225,27 @@ def _m0004_published_date_only(db: Database) -> None:
     _run_script(db, _V4, 4)
 
 
+_V5 = """
+-- What a source's last poll left out: entries skipped, per reason (alertbot.sources.model
+-- SkipReason), and new entries waiting beyond the per-poll cap; and whether the admins
+-- were told it is failing (told once, and of its recovery once, even across restarts).
+ALTER TABLE sources ADD COLUMN skipped_no_link INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN skipped_bad_link INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN skipped_duplicate INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN skipped_no_text INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN skipped_cut INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN admins_told INTEGER NOT NULL DEFAULT 0;
+"""
+
+
+@migrations(name="0005_source_counts")
+def _m0005_source_counts(db: Database) -> None:
+    _run_script(db, _V5, 5)
+
+
 # The number of the last migration above: bump it with each new migration.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _run_script(db: Database, script: str, version: int) -> None:

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from alertbot.config import SourceConfig
 from alertbot.sources.health import SourceHealth
-from alertbot.sources.model import Validators
+from alertbot.sources.model import Skipped, SkipReason, Validators
 from alertbot.store import schema
 from alertbot.store.chats import ChatsMixin
 from alertbot.store.items import ItemsMixin
@@ -110,36 +110,39 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
             last_error=r["last_error"],
             consecutive_failures=r["consecutive_failures"],
             next_poll=parse_ts_or_none(r["next_poll"]),
+            skipped=Skipped(**{reason: r[f"skipped_{reason}"] for reason in SkipReason}),
+            waiting=r["waiting"],
+            admins_told=bool(r["admins_told"]),
         )
         return health, Validators(etag=r["etag"], last_modified=r["last_modified"])
 
     def save_source_state(
         self, name: str, url: str, health: SourceHealth, validators: Validators
     ) -> None:
-        """Store a source's health and validators after a poll."""
+        """Store a source's health (with its last poll's counts) and validators after a poll."""
+        counts = {f"skipped_{reason}": getattr(health.skipped, reason) for reason in SkipReason}
+        columns = {
+            "name": name,
+            "url": url,
+            "etag": validators.etag,
+            "last_modified": validators.last_modified,
+            "last_success": ts_or_none(health.last_success),
+            "last_attempt": ts_or_none(health.last_attempt),
+            "last_error_kind": health.last_error_kind,
+            "last_error": health.last_error,
+            "consecutive_failures": health.consecutive_failures,
+            "next_poll": ts_or_none(health.next_poll),
+            **counts,
+            "waiting": health.waiting,
+            "admins_told": int(health.admins_told),
+        }
+        updates = ", ".join(f"{column} = excluded.{column}" for column in list(columns)[1:])
         with self._write() as db:
             db.execute(
-                "INSERT INTO sources (name, url, etag, last_modified, last_success,"
-                " last_attempt, last_error_kind, last_error, consecutive_failures, next_poll)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
-                " url = excluded.url, etag = excluded.etag,"
-                " last_modified = excluded.last_modified, last_success = excluded.last_success,"
-                " last_attempt = excluded.last_attempt,"
-                " last_error_kind = excluded.last_error_kind, last_error = excluded.last_error,"
-                " consecutive_failures = excluded.consecutive_failures,"
-                " next_poll = excluded.next_poll",
-                (
-                    name,
-                    url,
-                    validators.etag,
-                    validators.last_modified,
-                    ts_or_none(health.last_success),
-                    ts_or_none(health.last_attempt),
-                    health.last_error_kind,
-                    health.last_error,
-                    health.consecutive_failures,
-                    ts_or_none(health.next_poll),
-                ),
+                f"INSERT INTO sources ({', '.join(columns)})"
+                f" VALUES ({', '.join('?' for _ in columns)})"
+                f" ON CONFLICT (name) DO UPDATE SET {updates}",
+                tuple(columns.values()),
             )
 
     def add_runtime_source(self, source: SourceConfig, added_by: int | None, now: datetime) -> bool:
