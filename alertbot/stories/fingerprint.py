@@ -79,17 +79,20 @@ def normalised_words(title: str, text: str) -> list[str]:
 
 def content_words(title: str, text: str, normalised: list[str] | None = None) -> list[str]:
     """The normalised, clitic-stripped content words of title and text, in order."""
-    out = []
-    for word in normalised if normalised is not None else normalised_words(title, text):
-        if word in _STOPWORDS:
-            continue
-        for prefix in _PREFIXES:
-            if word.startswith(prefix) and len(word) - len(prefix) >= 3:
-                word = word[len(prefix) :]
-                break
-        if len(word) >= 3:
-            out.append(word)
-    return out
+    words = normalised if normalised is not None else normalised_words(title, text)
+    return [term for term in map(content_term, words) if term is not None]
+
+
+def content_term(word: str) -> str | None:
+    """A normalised word as a content term: one leading clitic group stripped, when three
+    letters remain; None for a function word or a word shorter than three letters."""
+    if word in _STOPWORDS:
+        return None
+    for prefix in _PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            word = word[len(prefix) :]
+            break
+    return word if len(word) >= 3 else None
 
 
 def shingles(tokens: list[str], size: int = SHINGLE) -> set[str]:
