@@ -114,26 +114,12 @@ def run_read(articles: list[tuple[str, Any]], join: float, related: float) -> di
 
 
 def name_test() -> Any:
-    """`is_name` over the real morphology database."""
+    """`is_name` over the real morphology database, and the lemmatizer."""
     from alertbot.cli import open_lemmatizer
-    from alertbot.text.tokenize import is_arabic
+    from alertbot.stories.stream import name_test as names
 
     lemmatizer = open_lemmatizer()
-
-    seen: dict[str, bool] = {}
-
-    def is_name(surface: str) -> bool:
-        found = seen.get(surface)
-        if found is None:
-            if not is_arabic(surface):
-                found = surface[:1].isupper()
-            else:
-                analysis = lemmatizer.analyze(surface)
-                found = not analysis.known or any("#name" in lemma for lemma in analysis.lemmas)
-            seen[surface] = found
-        return found
-
-    return is_name, lemmatizer
+    return names(lemmatizer), lemmatizer
 
 
 def main() -> int:

@@ -48,12 +48,12 @@ from alertbot.stories.vectors import (
     normalised,
 )
 
-JOIN = 0.5
+JOIN = 0.55
 RELATED = 0.3
 COPY = 0.5  # MinHash similarity of copies and light rewrites
 WINDOW = timedelta(days=3)
-FRESH = timedelta(days=1)
-LATE_FACTOR = 0.75
+FRESH = timedelta(hours=6)
+LATE_FACTOR = 0.5
 CANDIDATE_TERMS = 12  # the article's heaviest terms that find candidate stories
 ARTICLE_TERMS = 60  # an article's vector keeps its heaviest terms
 CENTROID_TERMS = 80  # and a story's centroid its heaviest

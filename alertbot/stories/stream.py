@@ -15,8 +15,32 @@ from datetime import datetime
 from alertbot.stories.cluster import WINDOW, Article, Clusterer, Relation
 from alertbot.stories.fingerprint import fingerprint
 from alertbot.stories.vectors import terms_of
+from alertbot.text.lemmatize import Lemmatizer, lemma_is_name
+from alertbot.text.tokenize import is_arabic
 
 FORGET_EVERY = 200  # items between two sweeps of stories too old to be joined
+NAME_CACHE = 200_000  # word forms whose name-ness is remembered
+
+
+def name_test(lemmatizer: Lemmatizer) -> Callable[[str], bool]:
+    """Whether a word, as written, is a name: an Arabic word the morphology database reads
+    as a proper noun or does not know at all; a Latin or Cyrillic word with a capital."""
+    known: dict[str, bool] = {}
+
+    def is_name(surface: str) -> bool:
+        found = known.get(surface)
+        if found is None:
+            if not is_arabic(surface):
+                found = surface[:1].isupper()
+            else:
+                analysis = lemmatizer.analyze(surface)
+                found = not analysis.known or any(lemma_is_name(k) for k in analysis.lemmas)
+            if len(known) >= NAME_CACHE:
+                known.clear()
+            known[surface] = found
+        return found
+
+    return is_name
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,11 @@ def lemma_key(reading: Mapping[str, Any]) -> str:
     return f"{lex}#verb" if pos == "verb" else f"{lex}#nominal"
 
 
+def lemma_is_name(key: str) -> bool:
+    """True for the key (`lemma_key`) of a proper noun's lemma."""
+    return "#name" in key
+
+
 def _undiacritised(word: str) -> str:
     return "".join(ch for ch in word if not is_mark(ch))
 
