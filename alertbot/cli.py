@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
@@ -23,6 +23,7 @@ from alertbot.errors import AlertbotError, ConfigError
 
 if TYPE_CHECKING:
     from alertbot.config import Config
+    from alertbot.stories.stream import StreamItem
     from alertbot.text.lemmatize import Lemmatizer
     from alertbot.watch.match import WatchMatch
 
@@ -119,9 +120,7 @@ def match(
     if text is not None:
         _write(out, "text", matcher.match_article(None, text))
         return
-    name = getattr(input_file, "name", "-")
-    if not isinstance(name, str) or name == "-":
-        name = "<stdin>"
+    name = _input_name(input_file)
     bad = 0
     for lineno, item in _read_items(input_file):
         if isinstance(item, str):
@@ -133,8 +132,31 @@ def match(
     sys.exit(1 if bad else 0)
 
 
+def _input_name(source: IO[bytes]) -> str:
+    """How an input is named in a message about one of its lines."""
+    name = getattr(source, "name", "-")
+    return "<stdin>" if not isinstance(name, str) or name == "-" else name
+
+
 def _read_items(source: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Each non-blank line as an item, or as the reason it is malformed.
+    """Each non-blank line as an `alertbot match` item, or as the reason it is malformed."""
+    for lineno, item in _json_objects(source):
+        if isinstance(item, str):
+            yield lineno, item
+        elif not isinstance(item.get("id"), str):
+            yield lineno, '"id" must be a string'
+        elif not isinstance(item.get("text"), str):
+            yield lineno, '"text" must be a string'
+        elif item.get("title") is not None and not isinstance(item["title"], str):
+            yield lineno, '"title" must be a string or null'
+        elif not all(_encodable(item.get(k) or "") for k in ("id", "title", "text")):
+            yield lineno, "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
+        else:
+            yield lineno, item
+
+
+def _json_objects(source: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Each non-blank line as a JSON object, or as the reason it is not one.
 
     Lines are read as bytes and decoded one at a time, so a line that is not UTF-8 (or is
     binary) is one bad line, not the end of the input. A UTF-8 BOM may start the file.
@@ -165,14 +187,6 @@ def _read_items(source: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]
             continue
         if not isinstance(item, dict):
             yield lineno, f"expected a JSON object, got {type(item).__name__}"
-        elif not isinstance(item.get("id"), str):
-            yield lineno, '"id" must be a string'
-        elif not isinstance(item.get("text"), str):
-            yield lineno, '"text" must be a string'
-        elif item.get("title") is not None and not isinstance(item["title"], str):
-            yield lineno, '"title" must be a string or null'
-        elif not all(_encodable(item.get(k) or "") for k in ("id", "title", "text")):
-            yield lineno, "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
         else:
             yield lineno, item
 
@@ -200,6 +214,101 @@ def _write(out: IO[str], item_id: str, matches: list[WatchMatch]) -> None:
         ],
     }
     out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An alertbot config file to validate first (optional).",
+)
+@click.option(
+    "--input",
+    "input_file",
+    type=click.File("rb"),
+    required=True,
+    help="JSON Lines of {id, title, text, outlet, url?, published}; - for stdin.",
+)
+def stories(config_file: Path | None, input_file: IO[bytes]) -> None:
+    """Cluster articles into stories, offline: one JSON line out per line in."""
+    from alertbot.config import load_config
+    from alertbot.stories.stream import cluster_stream, name_test
+
+    try:
+        if config_file is not None:
+            load_config(config_file)
+        is_name = name_test(open_lemmatizer())
+    except AlertbotError as exc:
+        _fail(exc)
+    name = _input_name(input_file)
+    bad = 0
+
+    def items() -> Iterator[StreamItem]:
+        nonlocal bad
+        for lineno, item in _read_stream_items(input_file):
+            if isinstance(item, str):
+                bad += 1
+                click.echo(f"alertbot stories: {name}:{lineno}: {item}; line skipped", err=True)
+                continue
+            yield item
+
+    out = sys.stdout
+    for result in cluster_stream(items(), is_name):
+        record = {
+            "id": result.id,
+            "story": result.story,
+            "relation": result.relation.value,
+            "related_to": result.related_to,
+            "score": round(result.score, 4),
+        }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out.flush()
+    sys.exit(1 if bad else 0)
+
+
+def _read_stream_items(source: IO[bytes]) -> Iterator[tuple[int, StreamItem | str]]:
+    """Each non-blank line as an `alertbot stories` item, or as the reason it is malformed."""
+    from alertbot.stories.stream import StreamItem
+
+    for lineno, item in _json_objects(source):
+        if isinstance(item, str):
+            yield lineno, item
+            continue
+        problem = next(
+            (
+                f'"{key}" must be a string'
+                for key in ("id", "text", "outlet", "published")
+                if not isinstance(item.get(key), str)
+            ),
+            None,
+        )
+        if problem is None:
+            problem = next(
+                (
+                    f'"{key}" must be a string or null'
+                    for key in ("title", "url")
+                    if item.get(key) is not None and not isinstance(item[key], str)
+                ),
+                None,
+            )
+        if problem is None and not all(
+            _encodable(item.get(k) or "") for k in ("id", "title", "text", "outlet")
+        ):
+            problem = "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
+        if problem is not None:
+            yield lineno, problem
+            continue
+        try:
+            published = datetime.fromisoformat(item["published"])
+        except ValueError:
+            yield lineno, f'"published" is not an ISO 8601 time: {item["published"]!r}'
+            continue
+        if published.tzinfo is None or published.utcoffset() is None:
+            yield lineno, f'"published" needs a UTC offset: {item["published"]!r}'
+            continue
+        title = item.get("title") or ""
+        yield lineno, StreamItem(item["id"], title, item["text"], item["outlet"], published)
 
 
 @cli.command()

@@ -24,10 +24,8 @@ import os
 import statistics
 import sys
 import time
-import tomllib
 import tracemalloc
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,68 +37,9 @@ from alertbot.stories.stream import (
     cluster_articles,
     cluster_stream,
 )
-from testsupport.shared import corpus
+from testsupport.storypairs import figures, labelled_pairs, stream_items
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "tests" / "fixtures"
-PAIR_FILES = ("story-pairs.toml", "story-pairs-part1.toml", "story-pairs-part2.toml")
-
-
-def published(row: dict[str, Any]) -> datetime:
-    """A corpus row's publication time: RFC 2822, "crawled <RFC 2822>", or a date."""
-    raw = str(row.get("date") or "").removeprefix("crawled ").strip()
-    try:
-        return parsedate_to_datetime(raw).astimezone(UTC)
-    except (TypeError, ValueError):
-        return datetime.fromisoformat(raw[:10]).replace(tzinfo=UTC)
-
-
-def stream_items() -> list[StreamItem]:
-    """The corpus as stream items, in publication order (ties in file order)."""
-    rows = sorted(enumerate(corpus()), key=lambda ir: (published(ir[1]), ir[0]))
-    return [
-        StreamItem(r["id"], r["title"] or "", r["text"], r["outlet"], published(r)) for _, r in rows
-    ]
-
-
-def labelled_pairs() -> list[dict[str, Any]]:
-    """Every labelled pair: a, b, same (bool), kind (cross-outlet | same-outlet)."""
-    pairs = []
-    for name in PAIR_FILES:
-        for p in tomllib.loads((FIXTURES / name).read_text(encoding="utf-8"))["pair"]:
-            same = p["same"] if "same" in p else p["label"] == "same"
-            pairs.append({"a": p["a"], "b": p["b"], "same": same,
-                          "kind": p.get("kind", "cross-outlet")})  # fmt: skip
-    return pairs
-
-
-def outcome(results: dict[str, StreamResult], a: str, b: str) -> str:
-    """ "joined", "related" or "apart" for a pair, by the later item's relation."""
-    ra, rb = results[a], results[b]
-    if ra.story == rb.story:
-        return "joined"
-    if rb.related_to == ra.story or ra.related_to == rb.story:
-        return "related"
-    return "apart"
-
-
-def figures(results: dict[str, StreamResult], pairs: list[dict[str, Any]]) -> dict[str, float]:
-    """The four quality figures of the issue, and the counts behind them."""
-    same = [p for p in pairs if p["same"]]
-    cross_diff = [p for p in pairs if not p["same"] and p["kind"] == "cross-outlet"]
-    outlet_diff = [p for p in pairs if not p["same"] and p["kind"] == "same-outlet"]
-    different = cross_diff + outlet_diff
-    got = {id(p): outcome(results, p["a"], p["b"]) for p in pairs}
-    return {
-        "same pairs": len(same),
-        "different pairs": len(different),
-        "same-outlet different pairs": len(outlet_diff),
-        "repeats quieted": sum(got[id(p)] != "apart" for p in same) / len(same),
-        "same joined": sum(got[id(p)] == "joined" for p in same) / len(same),
-        "events hidden": sum(got[id(p)] == "joined" for p in different) / len(different),
-        "related": sum(got[id(p)] == "related" for p in different) / len(different),
-        "same-outlet hidden": sum(got[id(p)] == "joined" for p in outlet_diff) / len(outlet_diff),
-    }
 
 
 def run(items: list[StreamItem], is_name: Any) -> dict[str, StreamResult]:

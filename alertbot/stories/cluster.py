@@ -137,8 +137,8 @@ class Clusterer(Generic[K]):
         if len(vector) > ARTICLE_TERMS:
             vector = normalised(dict(heapq.nlargest(ARTICLE_TERMS, vector.items(), key=_weight)))
         copy = self._copies.find(article.fingerprint, article.published, WINDOW)
-        if copy is not None and copy in self._stories:  # type: ignore[comparison-overlap]
-            return Decision(Relation.JOINED, copy, 1.0, vector)  # type: ignore[arg-type]
+        if copy is not None and copy in self._stories:
+            return Decision(Relation.JOINED, copy, 1.0, vector)
         best, score = self._best(vector, article.published)
         if best is not None and score >= self.join:
             return Decision(Relation.JOINED, best, score, vector)
