@@ -54,7 +54,7 @@ def test_one_line_out_per_line_in_with_the_contracts_fields(run):
             taliban["outlet"],
             T0 + timedelta(hours=1),
             url="https://example.org/t1",
-        ),  # fmt: skip
+        ),
         _line("k2", again["title"], again["text"], again["outlet"], T0 + timedelta(hours=2)),
         _line("copy", kaspersky["title"], kaspersky["text"], "Mirror", T0 + timedelta(hours=3)),
         _line("seed-a", t1, x1, "Ahram", T0),
