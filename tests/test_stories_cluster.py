@@ -15,7 +15,10 @@ from testsupport.shared import corpus, seed_articles
 from testsupport.storypairs import figures, labelled_pairs, stream_items
 
 T0 = datetime(2018, 6, 1, 12, 0, tzinfo=UTC)
-PROMO = "يمكنكم استلام إشعارات بأهم الموضوعات بعد تحميل أحدث نسخة من تطبيق بي بي سي عربي على هاتفكم المحمول."
+PROMO = (
+    "يمكنكم استلام إشعارات بأهم الموضوعات بعد تحميل أحدث نسخة من تطبيق بي بي سي عربي"
+    " على هاتفكم المحمول."
+)
 
 
 def _rows() -> dict[str, dict]:
