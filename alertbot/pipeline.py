@@ -1,7 +1,7 @@
 """From articles to queued alerts: match, cluster into stories, record, in one place.
 
     articles -> not seen? (URL, guid, content hash) -> match every watch (config and chats')
-             -> story (StoryIndex: same event from another outlet joins the earlier story)
+             -> story (Clusterer: joined, related or new; alertbot.stories.cluster)
              -> Store.record_item: seen + story + one outbox row per recipient, one transaction
 
 Who gets an alert: the config's `[[watch]]` entries alert the config recipients (Telegram
@@ -24,9 +24,13 @@ from datetime import datetime, timedelta
 from alertbot.errors import QuerySyntaxError
 from alertbot.sources.model import Article
 from alertbot.store import NewItem, Recipient, Store
+from alertbot.store.items import TEXT_KEPT
 from alertbot.stories import StoryId
-from alertbot.stories.fingerprint import Fingerprint, fingerprints
-from alertbot.stories.index import WINDOW, StoryIndex
+from alertbot.stories.cluster import WINDOW, Clusterer, Relation
+from alertbot.stories.cluster import Article as ClusterArticle
+from alertbot.stories.fingerprint import Fingerprint, fingerprint, fingerprints
+from alertbot.stories.stream import name_test
+from alertbot.stories.vectors import ArticleTerms, terms_of
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher, Watch, WatchMatch
 from alertbot.watch.query import parse_query
@@ -101,6 +105,7 @@ class ProcessCounts:
     matched: int = 0
     new_stories: int = 0
     joined: int = 0  # joined an existing story (another outlet, a rewrite)
+    related: int = 0  # started a story related to a recent one (a follow-up)
     too_old: int = 0  # matched, but older than MAX_AGE: recorded without alerts
     queued: int = 0  # outbox rows written
     grown: set[StoryId] = field(default_factory=set)  # stories that gained an outlet
@@ -119,19 +124,27 @@ class Prepared:
 
     article: Article
     fp: Fingerprint
-    published: datetime  # as the story index files it: the outlet's time, or first seen
+    terms: ArticleTerms  # what story clustering reads
+    published: datetime  # as the stories file it: the outlet's time, or first seen
     names: list[str]  # the watches it matched
     snippet: str
     recipients: list[Recipient]
 
 
 class Pipeline:
-    """Matches articles and records them with their alerts; holds the story index.
+    """Matches articles and records them with their alerts; holds the story clustering.
 
-    Two halves, for two threads: `prepare` is CPU work (fingerprints, matching) and touches
-    no database, so it runs on the pipeline's worker; `record` is the store's work (seen
-    check, story, outbox rows in one transaction), so it runs on the store's thread
-    (`alertbot.store.runner`), which also owns the story index.
+    Two halves, for two threads: `prepare` is CPU work (fingerprints, matching, the terms
+    clustering reads) and touches no database, so it runs on the pipeline's worker;
+    `record` is the store's work (seen check, story, outbox rows in one transaction), so it
+    runs on the store's thread (`alertbot.store.runner`), which also owns the clustering.
+
+    Stories (`alertbot.stories.cluster`): an article that is the same event as a recent
+    story joins it (the story gains an outlet; sent alerts are edited), one that follows a
+    recent story up starts a story related to it (alerted as a reply to the earlier alert),
+    anything else is new. Only an article that matched a watch starts a story; one that
+    matched nothing still joins the story it belongs to, and teaches the clustering its
+    words either way.
     """
 
     def __init__(
@@ -139,7 +152,7 @@ class Pipeline:
         lemmatizer: Lemmatizer,
         watchlists: Watchlists,
         *,
-        index: StoryIndex | None = None,
+        clusterer: Clusterer[StoryId] | None = None,
         max_age: timedelta = MAX_AGE,
         executor: Executor | None = None,
     ) -> None:
@@ -147,14 +160,15 @@ class Pipeline:
         # morphology database, which only this process holds.
         self._executor = executor
         self._lemmatizer = lemmatizer
-        self._index = index or StoryIndex()
+        self._is_name = name_test(lemmatizer)
+        self._clusterer: Clusterer[StoryId] = clusterer if clusterer is not None else Clusterer()
         self._max_age = max_age
         self.set_watchlists(watchlists)
 
     @property
-    def index(self) -> StoryIndex:
-        """The story index (for the store's thread, and for benchmarks)."""
-        return self._index
+    def clusterer(self) -> Clusterer[StoryId]:
+        """The story clustering (for the store's thread, and for benchmarks)."""
+        return self._clusterer
 
     def set_watchlists(self, watchlists: Watchlists) -> None:
         """Compile a new set of watches (a chat added or removed one)."""
@@ -162,18 +176,25 @@ class Pipeline:
         self._matcher = Matcher(watchlists.owned(), self._lemmatizer)
 
     def load_index(self, store: Store, now: datetime) -> int:
-        """Rebuild the story index from the stories of the last window; returns how many."""
-        rows = store.recent_story_fingerprints(now - 2 * WINDOW)
-        for story_id, data, at in rows:
-            try:
-                self._index.add(story_id, Fingerprint.from_bytes(data), at)
-            except ValueError:
-                log.warning("story %d: stored fingerprint unreadable; skipped", story_id)
-        return len(rows)
+        """Rebuild the story clustering from the store: the texts of the last days (kept
+        `TEXT_KEPT`) give back the document frequencies and the outlets' furniture, and
+        those filed under a story within the window its centroid. Returns the stories."""
+        window_start = now - 2 * WINDOW
+        for row in store.recent_texts(now - TEXT_KEPT):
+            fp = _stored_fingerprint(row["fingerprint"]) or fingerprint(row["title"], row["text"])
+            article = ClusterArticle(
+                row["source"], row["at"], terms_of(row["title"], row["text"], self._is_name), fp
+            )
+            if row["story_id"] is not None and row["at"] >= window_start:
+                story = StoryId(row["story_id"])
+                self._clusterer.add(story, article, self._clusterer.decide(article))
+            else:
+                self._clusterer.learn(article)
+        return len(self._clusterer)
 
     def forget_before(self, cutoff: datetime) -> None:
-        """Drop stories older than `cutoff` from the index (they can no longer be joined)."""
-        self._index.forget_before(cutoff)
+        """Drop stories older than `cutoff` (they can no longer be joined)."""
+        self._clusterer.forget_before(cutoff)
 
     def process(self, store: Store, articles: Iterable[Article], now: datetime) -> ProcessCounts:
         """`prepare`, then `record`, on this thread: for tests and one-off use."""
@@ -214,22 +235,28 @@ class Pipeline:
         if published is None or published > now + FUTURE_SLACK:
             published = now
         snippet = snippet_for(article.title, article.text, matches).to_json() if matches else ""
-        return Prepared(article, fp, published, names, snippet, recipients)
+        terms = terms_of(article.title, article.text, self._is_name)
+        return Prepared(article, fp, terms, published, names, snippet, recipients)
 
     def _record(self, store: Store, item: Prepared, now: datetime, counts: ProcessCounts) -> None:
         recipients = item.recipients
         if item.names and now - item.published > self._max_age:
             recipients = []
-        # The story is looked up here, not in prepare: an earlier article of the same
-        # batch may have started it.
+        # Decided here, not in prepare: an earlier article of the same batch may have
+        # started the story.
+        article = ClusterArticle(item.article.source, item.published, item.terms, item.fp)
+        decision = self._clusterer.decide(article)
+        joined = decision.story if decision.relation is Relation.JOINED else None
+        related = decision.story if decision.relation is Relation.RELATED else None
         new = NewItem(
             article=item.article,
             content_hash=item.fp.content_hash.hex(),
             fingerprint=item.fp.to_bytes(),
-            story_id=self._index.find(item.fp, item.published),
+            story_id=joined,
             watches=tuple(item.names),
             snippet=item.snippet,
             recipients=tuple(recipients),
+            related_to=related,
         )
         outcome = store.record_item(new, now)
         if outcome.already_seen:
@@ -239,11 +266,24 @@ class Pipeline:
             counts.matched += 1
             if not recipients:
                 counts.too_old += 1
-        if outcome.story_id is not None:
-            self._index.add(outcome.story_id, item.fp, item.published)
-            if outcome.new_story:
-                counts.new_stories += 1
-            else:
+        if outcome.story_id is None:
+            self._clusterer.learn(article)
+        else:
+            self._clusterer.add(outcome.story_id, article, decision)
+            if not outcome.new_story:
                 counts.joined += 1
                 counts.grown.add(outcome.story_id)
+            elif related is not None:
+                counts.related += 1
+            else:
+                counts.new_stories += 1
         counts.queued += len(outcome.outbox_ids)
+
+
+def _stored_fingerprint(data: bytes | None) -> Fingerprint | None:
+    if data is None:
+        return None
+    try:
+        return Fingerprint.from_bytes(data)
+    except ValueError:
+        return None

@@ -592,7 +592,7 @@ def memory_child(args: argparse.Namespace) -> None:
                 cfg, lemmatizer, executor=pool, notifiers={"console": notifier}
             )
             figures["open_s"] = time.perf_counter() - t0
-            figures["index"] = len(runtime.scheduler.pipeline._index)
+            figures["index"] = len(runtime.scheduler.pipeline.clusterer)
             figures["open_mb"] = peak_rss_mb()
             try:
                 spent = time_pipeline(runtime.scheduler)

@@ -308,3 +308,26 @@ async def test_alertbot_with_a_token_delivers_the_config_watches_to_the_alert_ch
     assert outcomes[0].error is None
     assert sent.sent >= 2
     assert len(api.sent(-1001)) == len(api.sent(5)) >= 1
+
+
+async def test_a_related_story_goes_as_a_silent_reply_to_the_chats_earlier_alert(store, bot, api):
+    """The phone buzzes once per event: a follow-up is threaded under the alert this chat
+    got about the earlier story; a chat that got none gets a normal alert."""
+    (first,) = _queue(store, 1, [5])
+    dispatcher, _ = _dispatcher(store, bot, Clock(NOW))
+    await dispatcher.dispatch()
+    earlier = store.outbox_row(first)
+    (alerted,) = api.sent(5)
+    recipients = [Recipient("telegram", "5"), Recipient("telegram", "7")]
+    item = _article(2, title="ناريشكين يغادر القاهرة", source="Sky")
+    store.record_item(
+        NewItem(item, "h2", None, None, ["Naryshkin"], "", recipients, related_to=earlier.story_id),
+        NOW,
+    )
+    await dispatcher.dispatch()
+    threaded = api.sent(5)[-1]
+    assert threaded.reply_to == alerted.message_id and threaded.silent
+    assert "related" in threaded.text.split("\n")[0]
+    (fresh,) = api.sent(7)
+    assert fresh.reply_to is None and not fresh.silent
+    assert store.story(store.outbox_row(first + 1).story_id).related_to == earlier.story_id

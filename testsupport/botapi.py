@@ -115,6 +115,17 @@ class SentMessage:
     params: dict[str, Any]
     time: float
 
+    @property
+    def reply_to(self) -> int | None:
+        """The message id it was sent as a reply to (`reply_parameters`), if any."""
+        reply = self.params.get("reply_parameters")
+        return int(reply["message_id"]) if isinstance(reply, dict) else None
+
+    @property
+    def silent(self) -> bool:
+        """True when it was sent without a notification sound (`disable_notification`)."""
+        return self.params.get("disable_notification") in (True, "true", "True")
+
 
 @dataclass(frozen=True)
 class Edit:
@@ -906,7 +917,13 @@ class BotApi(ServedInThread):
             raise ApiError(400, "Bad Request: chat_id is empty")
         text, entities = self._formatted(params)
         markup = params.get("reply_markup")
+        reply = params.get("reply_parameters")
         with self._cond:
+            replied = None
+            if isinstance(reply, dict):
+                replied = self._messages.get((chat_id, int(reply.get("message_id", 0))))
+                if replied is None and not reply.get("allow_sending_without_reply"):
+                    raise ApiError(400, "Bad Request: message to be replied not found")
             message: dict[str, Any] = {
                 "message_id": self._new_message_id(chat_id),
                 "from": self._bot_user(),
@@ -918,6 +935,8 @@ class BotApi(ServedInThread):
                 message["entities"] = entities
             if isinstance(markup, dict) and "inline_keyboard" in markup:
                 message["reply_markup"] = markup
+            if replied is not None:
+                message["reply_to_message"] = replied.message
             self._messages[(chat_id, message["message_id"])] = _Stored(message, markup)
             self._sent.append(
                 SentMessage(

@@ -33,9 +33,13 @@ class Alert:
     attempts: int  # delivery attempts made before this one
     last_error: str | None = None  # why the last attempt failed
     date_only: bool = False  # `published` is a day: the outlet gave no time of day
+    related_to: StoryId | None = None  # the earlier story this one follows up
+    related_title: str | None = None  # that story's title
 
     @classmethod
-    def build(cls, row: OutboxRow, story: Story, item: Outlet | None) -> Alert:
+    def build(
+        cls, row: OutboxRow, story: Story, item: Outlet | None, earlier: Story | None = None
+    ) -> Alert:
         """The alert for an outbox row; `item` is the article that queued it (None once
         pruned: the story's first outlet stands in)."""
         item = item or (story.outlets[0] if story.outlets else None)
@@ -57,6 +61,8 @@ class Alert:
             attempts=row.attempts,
             last_error=row.last_error,
             date_only=item.date_only,
+            related_to=story.related_to,
+            related_title=earlier.title if earlier is not None else None,
         )
 
 
@@ -66,4 +72,5 @@ def alert_for(store: Store, row: OutboxRow) -> Alert | None:
     if story is None:
         return None
     item = store.item_outlet(row.seen_item_id) if row.seen_item_id else None
-    return Alert.build(row, story, item)
+    earlier = store.story(story.related_to) if story.related_to is not None else None
+    return Alert.build(row, story, item, earlier)

@@ -25,10 +25,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -148,7 +155,21 @@ class TelegramNotifier:
         markup = buttons(alert, names)
         html = alert_html(alert, self._timezone)
         plain = alert_plain(alert, self._timezone)
-        return str(await self._deliver(chat_id, alert, html, plain, markup))
+        thread = await self._thread(alert)
+        return str(await self._deliver(chat_id, alert, html, plain, markup, thread=thread))
+
+    async def _thread(self, alert: Alert) -> int | None:
+        """For an alert that follows up a story, the message this chat got about that
+        story (the reply goes under it); None when it got none, or for any other alert."""
+        if alert.related_to is None:
+            return None
+        stored = await self._db.run(
+            self._db.store.sent_message_ref, alert.related_to, self.channel, alert.recipient
+        )
+        ref = MessageRef.parse(stored)
+        if ref is None or ref.how is not Delivered.SENT or str(ref.chat_id) != alert.recipient:
+            return None
+        return ref.message_id
 
     async def _watch_names(self, chat_id: int) -> set[str]:
         watches = await self._db.run(self._db.store.chat_watches, chat_id)
@@ -185,14 +206,23 @@ class TelegramNotifier:
         markup: InlineKeyboardMarkup | None,
         *,
         migrated: bool = False,
+        thread: int | None = None,
     ) -> MessageRef:
         preview = LinkPreviewOptions(is_disabled=not self._config.link_preview)
+        # A follow-up goes under the earlier alert, without a sound: the phone buzzes
+        # once per event. If that message is gone, it is sent on its own.
+        threaded: dict[str, Any] = {}
+        if thread is not None:
+            threaded = {
+                "reply_parameters": ReplyParameters(thread, allow_sending_without_reply=True),
+                "disable_notification": True,
+            }
         await self._pacer.wait(chat_id)
         try:
             try:
                 message = await self._bot.send_message(
                     chat_id, html, parse_mode=ParseMode.HTML,
-                    link_preview_options=preview, reply_markup=markup,
+                    link_preview_options=preview, reply_markup=markup, **threaded,
                 )  # fmt: skip
             except BadRequest as exc:
                 if not _fallback_to_plain(exc):
@@ -200,7 +230,7 @@ class TelegramNotifier:
                 log.warning("chat %d: %s; sending plain text", chat_id, exc.message)
                 await self._pacer.wait(chat_id)
                 message = await self._bot.send_message(
-                    chat_id, plain, link_preview_options=preview, reply_markup=markup
+                    chat_id, plain, link_preview_options=preview, reply_markup=markup, **threaded
                 )
         except RetryAfter as exc:
             seconds = _seconds(exc.retry_after)

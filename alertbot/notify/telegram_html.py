@@ -81,6 +81,7 @@ from alertbot.watch.snippet import Snippet
 
 TELEGRAM_LIMIT = 4096  # UTF-16 code units of message text, after entity parsing
 BACKLOG_CHARS = 3500
+RELATED = "↪️"  # leads an alert that follows up a story the chat was alerted about
 
 _WATCH_CHARS = 48  # one watch name
 _WATCHES_CHARS = 160  # the whole watch-name line, before "(+N)"
@@ -158,6 +159,7 @@ class _Parts:
     time: str
     quote: Snippet
     also: str
+    lead: str  # the first line's sign: the bell, or the follow-up arrow of a related alert
 
     @classmethod
     def of(cls, alert: Alert, timezone: ZoneInfo) -> _Parts:
@@ -174,6 +176,7 @@ class _Parts:
             time=shown_time(alert.published, timezone, date_only=alert.date_only),
             quote=quote,
             also=also_line(alert.also),
+            lead=RELATED if alert.related_to is not None else BELL,
         )
 
 
@@ -203,7 +206,7 @@ def _fit_alert(parts: _Parts, max_chars: int, *, html_mode: bool) -> str:
 
 def _alert_html(parts: _Parts, title: str, quote: Snippet) -> str:
     m = parts.mark
-    lines = [f"{m}<b>{f'{BELL} {esc(parts.watches)}'.rstrip()}</b>"]
+    lines = [f"{m}<b>{f'{parts.lead} {esc(parts.watches)}'.rstrip()}</b>{_related(parts)}"]
     if parts.linkable:
         lines.append(f'{m}<a href="{esc(parts.url)}">{esc(isolate(title))}</a>')
     else:
@@ -221,7 +224,7 @@ def _alert_html(parts: _Parts, title: str, quote: Snippet) -> str:
 
 def _alert_plain(parts: _Parts, title: str, quote: Snippet) -> str:
     m = parts.mark
-    lines = [f"{m}{BELL} {parts.watches}".rstrip(), f"{m}{isolate(title)}"]
+    lines = [f"{m}{parts.lead} {parts.watches}".rstrip() + _related(parts), f"{m}{isolate(title)}"]
     if parts.url:
         lines.append(shorten(parts.url, _PLAIN_URL_CHARS))
     lines.append(f"{m}{isolate(parts.outlet)} · {isolate(parts.time)}")
@@ -288,6 +291,11 @@ def _backlog_entry(alert: Alert, timezone: ZoneInfo, *, html_mode: bool) -> str:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _related(parts: _Parts) -> str:
+    """ " · related" on the first line of an alert that follows up an earlier story."""
+    return " · related" if parts.lead == RELATED else ""
 
 
 def _watch_names(watches: Sequence[str], each: int, total: int) -> str:

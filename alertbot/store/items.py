@@ -82,19 +82,27 @@ class ItemsMixin(StoreBase):
                 return ItemOutcome(already_seen=True)
             new_story = False
             story_id = item.story_id
+            relation: str | None = None
             if story_id is not None and self._value(
                 "SELECT 1 FROM stories WHERE id = ?", (story_id,)
             ):
                 self._join_story(story_id, article, watches, now)
+                relation = "joined"
             elif story_id is not None or watches:
                 # A story the clustering remembers but pruning removed starts afresh.
-                story_id = self._new_story(article, watches, snippet, now)
+                related_to = item.related_to
+                if related_to is not None and not self._value(
+                    "SELECT 1 FROM stories WHERE id = ?", (related_to,)
+                ):
+                    related_to = None
+                story_id = self._new_story(article, watches, snippet, now, related_to)
                 new_story = True
+                relation = "related" if related_to is not None else "new"
             seen_id = _row_id(
                 db.execute(
                     "INSERT INTO seen_items (canonical_url, url, guid, content_hash, fingerprint,"
-                    " source, story_id, title, published, first_seen, text, published_date_only)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " source, story_id, title, published, first_seen, text, published_date_only,"
+                    " relation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         article.canonical_url,
                         article.url,
@@ -108,6 +116,7 @@ class ItemsMixin(StoreBase):
                         ts(now),
                         article.text,
                         _date_only(article),
+                        relation,
                     ),
                 )
             )
@@ -126,11 +135,17 @@ class ItemsMixin(StoreBase):
             )
 
     def _new_story(
-        self, article: Article, watches: Sequence[str], snippet: str, now: datetime
+        self,
+        article: Article,
+        watches: Sequence[str],
+        snippet: str,
+        now: datetime,
+        related_to: StoryId | None = None,
     ) -> StoryId:
         cursor = self.db.execute(
             "INSERT INTO stories (title, url, first_source, first_seen, published, updated,"
-            " watches, snippet, published_date_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " watches, snippet, published_date_only, related_to)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article.title,
                 article.url,
@@ -141,6 +156,7 @@ class ItemsMixin(StoreBase):
                 json.dumps(list(dict.fromkeys(watches)), ensure_ascii=False),
                 snippet,
                 _date_only(article),
+                related_to,
             ),
         )
         story_id = StoryId(_row_id(cursor))
@@ -244,6 +260,43 @@ class ItemsMixin(StoreBase):
             (ts(since),),
         )
         return [(r["story_id"], r["fingerprint"], parse_ts(r["at"])) for r in rows]
+
+    def recent_texts(self, since: datetime) -> list[dict[str, Any]]:
+        """Items first seen since `since` that still have their text, oldest first: source,
+        title, text, at (published, else first seen), story_id, fingerprint; to rebuild the
+        story clustering (document frequencies, furniture, centroids) at start."""
+        rows = self._rows(
+            "SELECT source, title, text, coalesce(published, first_seen) AS at, story_id,"
+            " fingerprint FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
+            " ORDER BY first_seen, id",
+            (ts(since),),
+        )
+        for r in rows:
+            r["at"] = parse_ts(r["at"])
+        return rows
+
+    def clustering_today(self, since: datetime) -> dict[str, int]:
+        """How many items first seen since `since` started a story, joined one or related
+        to one ("new", "joined", "related"), and how many were filed under none ("none")."""
+        rows = self._rows(
+            "SELECT coalesce(relation, 'none') AS relation, count(*) AS n FROM seen_items"
+            " WHERE first_seen >= ? GROUP BY 1",
+            (ts(since),),
+        )
+        return {r["relation"]: r["n"] for r in rows}
+
+    def stories_since(self, since: datetime) -> int:
+        """How many stories changed since `since` (those that can still be joined)."""
+        return int(self._value("SELECT count(*) FROM stories WHERE updated >= ?", (ts(since),)))
+
+    def sent_message_ref(self, story_id: StoryId, channel: str, recipient: str) -> str | None:
+        """The message reference of the alert a recipient was sent about a story, if any."""
+        value = self._value(
+            "SELECT message_ref FROM outbox WHERE story_id = ? AND channel = ? AND recipient = ?"
+            " AND state = 'sent' AND message_ref IS NOT NULL ORDER BY id LIMIT 1",
+            (story_id, channel, recipient),
+        )
+        return str(value) if value is not None else None
 
     def prune(self, now: datetime, retention: timedelta) -> PruneCounts:
         """Remove what is older than `retention`, keeping everything a pending row needs.

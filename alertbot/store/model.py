@@ -58,6 +58,7 @@ class NewItem:
     watches: Sequence[str]
     snippet: str
     recipients: Sequence[Recipient]
+    related_to: StoryId | None = None  # a new story's earlier story, when it is related
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Story:
     watches: tuple[str, ...]
     snippet: str
     outlets: tuple[Outlet, ...]
+    related_to: StoryId | None = None  # the earlier story this one follows up
     published_date_only: bool = False  # `published` is a day, its time of day unknown
 
 
@@ -218,6 +220,7 @@ def story_from_row(row: dict[str, Any], outlets: list[dict[str, Any]]) -> Story:
             Outlet(o["source"], o["url"], o["title"], parse_ts(o["seen_at"])) for o in outlets
         ),
         published_date_only=row["published"] is not None and bool(row["published_date_only"]),
+        related_to=StoryId(row["related_to"]) if row.get("related_to") is not None else None,
     )
 
 

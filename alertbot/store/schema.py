@@ -244,8 +244,22 @@ def _m0005_source_counts(db: Database) -> None:
     _run_script(db, _V5, 5)
 
 
+_V6 = """
+-- Story clustering's outcomes: a story that follows up an earlier one (related), and how
+-- each seen item was filed: 'new' (it started a story), 'joined', 'related', or NULL
+-- (filed under none: it matched no watch and joined no story).
+ALTER TABLE stories ADD COLUMN related_to INTEGER;
+ALTER TABLE seen_items ADD COLUMN relation TEXT
+"""
+
+
+@migrations(name="0006_story_relations")
+def _m0006_story_relations(db: Database) -> None:
+    _run_script(db, _V6, 6)
+
+
 # The number of the last migration above: bump it with each new migration.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _run_script(db: Database, script: str, version: int) -> None:
