@@ -13,6 +13,7 @@ from alertbot.config import Config
 from alertbot.notify.layout import local_time
 from alertbot.sources.health import SourceHealth
 from alertbot.store import Store
+from alertbot.stories import WINDOW as STORY_WINDOW
 from alertbot.text.sanitize import remove_controls
 
 FAILED_SHOWN = 20
@@ -25,6 +26,7 @@ def render_status(config: Config, store: Store, now: datetime) -> str:
         _header(config, store, now, tz),
         _sources(config, store, tz),
         _watches(config, store),
+        _stories(store, now, tz),
         _chats(store, tz),
         _outbox(store, tz),
         _recap(store, tz),
@@ -60,6 +62,25 @@ def describe_left_out(health: SourceHealth) -> str | None:
 def _local(when: datetime | None, tz: tzinfo, zone: bool = False) -> str:
     """A stored time as `YYYY-MM-DD HH:MM` in `tz` ("-" for none)."""
     return "-" if when is None else local_time(when, tz, zone=zone)
+
+
+def _stories(store: Store, now: datetime, tz: tzinfo) -> list[str]:
+    """Stories that can still be joined, and how today's articles were filed."""
+    window = store.stories_since(now - STORY_WINDOW)
+    midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = store.clustering_today(midnight)
+    filed = sum(today.get(k, 0) for k in ("new", "joined", "related"))
+    lines = [f"Stories: {window} in the last {STORY_WINDOW.days} days"]
+    if filed:
+        joined, related = today.get("joined", 0), today.get("related", 0)
+        lines.append(
+            f"  today: {filed} articles filed under stories: {joined} joined"
+            f" ({joined / filed:.0%}), {related} related ({related / filed:.0%}),"
+            f" {today.get('new', 0)} new"
+        )
+    else:
+        lines.append("  today: no article filed under a story yet")
+    return lines
 
 
 def _header(config: Config, store: Store, now: datetime, tz: tzinfo) -> list[str]:

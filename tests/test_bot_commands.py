@@ -118,7 +118,7 @@ async def test_watch_answers_how_it_was_understood_and_a_backtest(bot, api):
     reply = await say(api, READER, "/watch مفاوضات: مفاوضات OR ناريشكين")
     assert "Watching مفاوضات" in reply
     assert "مفاوضة" in reply  # the lemma it was understood as
-    assert "would have matched 2 of" in reply
+    assert "would have matched 2 stories (2 articles of 2 stored)" in reply
     assert [w.name for w in store.chat_watches(READER)] == ["مفاوضات"]
     reply = await say(api, READER, "/list")
     assert "مفاوضات" in reply

@@ -247,3 +247,17 @@ def test_test_skips_a_stored_query_that_no_longer_parses(service, store):
     service.add(42, "ناريشكين")
     hits = service.test(42, "استقبل الرئيس وناريشكين")
     assert [h.watch for h in hits] == ["ناريشكين"]
+
+
+def test_backtest_counts_stories_not_raw_items_when_outlets_carried_one_event(service, store):
+    seen = NOW - timedelta(hours=5)
+    first = article("https://ahram.example/1", text="بدء العمل في محطة الضبعة النووية",
+                    fetched=seen)  # fmt: skip
+    story = store.record_item(NewItem(first, "h1", None, None, ["Dabaa"], "", []), seen).story_id
+    again = article("https://sky.example/1", "Sky", text="بدء العمل في محطة بالضبعة اليوم",
+                    fetched=seen + timedelta(hours=1))  # fmt: skip
+    store.record_item(NewItem(again, "h2", None, story, [], "", []), seen + timedelta(hours=1))
+    record(store, 3, "وفد روسي يزور الضبعة", days_ago=2)
+    bt = service.add(42, "الضبعة").backtest
+    assert (bt.count, bt.stories) == (3, 2)
+    assert [e.url for e in bt.examples] == ["https://sky.example/1", "https://ahram.example/3"]

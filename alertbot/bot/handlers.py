@@ -33,7 +33,7 @@ from alertbot.config import Config, SourceConfig
 from alertbot.notify.base import DeliveryError
 from alertbot.notify.layout import linkable, local_time, shown_time
 from alertbot.recap.build import build_recap
-from alertbot.recap.render import recap_telegram_html
+from alertbot.recap.render import plural, recap_telegram_html
 from alertbot.sources.health import SourceHealth
 from alertbot.status import describe_health
 from alertbot.store import Store
@@ -105,8 +105,8 @@ async def watch(update: Update, context: Any, s: BotServices, args: str) -> None
         lines.append("Understood as: " + "; ".join(parts))
     bt = added.backtest
     lines.append(
-        f"In the last {bt.days} days it would have matched {bt.count} of {bt.scanned}"
-        " stored articles" + (":" if bt.examples else ".")
+        f"In the last {bt.days} days it would have matched {plural(bt.stories, 'story', 'stories')}"
+        f" ({plural(bt.count, 'article')} of {bt.scanned} stored)" + (":" if bt.examples else ".")
     )
     for ex in bt.examples:
         when = shown_time(ex.at, s.config.timezone, date_only=ex.date_only, zone=True)

@@ -66,8 +66,9 @@ class Backtest:
 
     days: int
     scanned: int
-    count: int
-    examples: tuple[Example, ...]  # newest first, at most EXAMPLES
+    count: int  # articles matched
+    examples: tuple[Example, ...]  # newest first, one per story, at most EXAMPLES
+    stories: int = 0  # the stories they make: several outlets' reports of one event are one
 
 
 @dataclass(frozen=True)
@@ -200,11 +201,17 @@ class WatchService:
     def _backtest(self, store: Store, matcher: Matcher, now: datetime) -> Backtest:
         items = store.recent_items(now - timedelta(days=self._backtest_days), self._backtest_limit)
         matched = [i for i in items if matcher.match_article(i["title"], i["text"] or "")]
+        # One entry per story: an article filed under none is a story of its own.
+        by_story = {
+            ("story", i["story_id"]) if i["story_id"] is not None else ("item", n): i
+            for n, i in reversed(list(enumerate(matched)))
+        }
+        firsts = sorted(by_story.values(), key=lambda i: i["at"], reverse=True)
         examples = tuple(
             Example(i["title"] or "", i["url"], i["source"], i["at"], i["date_only"])
-            for i in matched[:EXAMPLES]
+            for i in firsts[:EXAMPLES]
         )
-        return Backtest(self._backtest_days, len(items), len(matched), examples)
+        return Backtest(self._backtest_days, len(items), len(matched), examples, len(by_story))
 
     def remove(self, store: Store, chat_id: int, name: str) -> bool:
         """/unwatch: remove a chat's watch by name (any case); False if it had none."""

@@ -237,9 +237,10 @@ class ItemsMixin(StoreBase):
 
     def recent_items(self, since: datetime, limit: int = 5000) -> list[dict[str, Any]]:
         """Items first seen since `since` that still have their text, newest first: title,
-        text, url, source, published (or first seen) and whether that is a date only."""
+        text, url, source, published (or first seen), whether that is a date only, and the
+        story it was filed under (None for none)."""
         rows = self._rows(
-            "SELECT title, text, url, source, coalesce(published, first_seen) AS at,"
+            "SELECT title, text, url, source, story_id, coalesce(published, first_seen) AS at,"
             " published IS NOT NULL AND published_date_only AS date_only"
             " FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
             " ORDER BY first_seen DESC, id DESC LIMIT ?",

@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Generic, TypeVar
 
+from alertbot.stories import WINDOW
 from alertbot.stories.fingerprint import Fingerprint
 from alertbot.stories.index import StoryIndex
 from alertbot.stories.vectors import (
@@ -51,7 +52,6 @@ from alertbot.stories.vectors import (
 JOIN = 0.55
 RELATED = 0.3
 COPY = 0.5  # MinHash similarity of copies and light rewrites
-WINDOW = timedelta(days=3)
 FRESH = timedelta(hours=6)
 LATE_FACTOR = 0.5
 CANDIDATE_TERMS = 12  # the article's heaviest terms that find candidate stories

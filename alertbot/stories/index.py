@@ -42,11 +42,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from alertbot.stories import StoryId
+from alertbot.stories import WINDOW, StoryId
 from alertbot.stories.fingerprint import NUM_PERM, Fingerprint
 
 THRESHOLD = 0.15
-WINDOW = timedelta(days=3)
 
 
 @dataclass(frozen=True)
