@@ -15,6 +15,7 @@ from alertbot.notify.alert import Alert
 from alertbot.notify.mail import alert_message, rtl_text
 from alertbot.recap.build import Recap, RecapSection, RecapStory, day_bounds
 from alertbot.recap.render import recap_message, recap_subject
+from alertbot.stories import StoryId
 from alertbot.watch.snippet import Snippet
 from testsupport.shared import seed_articles
 
@@ -393,3 +394,10 @@ def test_rtl_text_keeps_lines_and_blank_lines():
     text = "Recap\n\nالسيسي\n" + RLM + "x\n"
     assert rtl_text(text) == RLM + "Recap\n\nالسيسي\n" + RLM + "x\n"
     assert rtl_text(rtl_text(text)) == rtl_text(text)
+
+
+def test_a_related_alert_says_which_story_it_follows_up():
+    related = make_alert(related_to=StoryId(7), related_title="ناريشكين يصل القاهرة")
+    text, body = parts(alert_message(related, CAIRO, sender=SENDER, to=TO, now=NOW))
+    assert "follows up:" in body and "ناريشكين يصل القاهرة" in body
+    assert "related" in text.split("\n")[0]

@@ -12,7 +12,13 @@ import pytest
 from alertbot.notify.layout import FSI, PDI
 from alertbot.notify.telegram_html import TELEGRAM_LIMIT, visible_length
 from alertbot.recap.build import Recap, RecapSection, RecapStory, build_recap, day_bounds
-from alertbot.recap.render import recap_subject, recap_telegram_html, recap_text
+from alertbot.recap.render import (
+    recap_message,
+    recap_subject,
+    recap_telegram_html,
+    recap_text,
+    sparkline,
+)
 from alertbot.sources.model import Article
 from alertbot.store import NewItem, Recipient
 from alertbot.watch.snippet import Snippet
@@ -369,3 +375,40 @@ def make_recap(sections: dict[str, list[RecapStory]]) -> Recap:
     stories = {s.story_id for items in sections.values() for s in items}
     outlets = {o for items in sections.values() for s in items for o in s.outlets}
     return Recap(DAY, start, end, CAIRO, ordered, len(stories), len(outlets))
+
+
+def test_a_follow_up_is_listed_under_its_story_and_each_watch_shows_14_days(store):
+    desk = follows(DESK, "Naryshkin")
+    earlier = record(store, "https://a.example/1", "Ahram", "ناريشكين يصل القاهرة", ["Naryshkin"],
+                     [desk], at(9))  # fmt: skip
+    store.record_item(
+        NewItem(article("https://s.example/2", "Sky", "ناريشكين يغادر القاهرة"), "u2", None, None,
+                ["Naryshkin"], "", [desk], related_to=earlier.story_id),
+        at(15),
+    )  # fmt: skip
+    record(store, "https://a.example/0", "Ahram", "ناريشكين في موسكو", ["Naryshkin"], [desk],
+           datetime(2025, 2, 26, 10, 0, tzinfo=UTC))  # fmt: skip
+    start, end = day_bounds(DAY, CAIRO)
+    recap = build_recap(store, start, end, CAIRO, date_key=DAY)
+    (section,) = recap.sections
+    assert section.count == 2 and recap.story_count == 2
+    (story,) = section.stories
+    assert story.title == "ناريشكين يصل القاهرة"
+    assert [f.title for f in story.follow_ups] == ["ناريشكين يغادر القاهرة"]
+    days = recap.trends["Naryshkin"]
+    assert len(days) == 14 and days[-1] == 2 and days[-4] == 1 and sum(days) == 3
+    text = recap_text(recap)
+    assert "↳ related: ناريشكين يغادر القاهرة" in text
+    assert "▁▁▁▁▁▁▁▁▁▁▃▁▁▇ 3 in 14 days" in text
+    telegram = recap_telegram_html(recap)
+    assert "↪️ ناريشكين يغادر القاهرة" in html.unescape(re.sub("<[^>]+>", "", telegram))
+    assert f"{FSI}▁▁▁▁▁▁▁▁▁▁▃▁▁▇ 3 in 14 days{PDI}" in telegram
+    mail = recap_message(recap, sender="a@b.org", to="c@d.org", now=end)
+    body = mail.get_body(("html",)).get_content()
+    assert 'dir="ltr">▁▁▁▁▁▁▁▁▁▁▃▁▁▇ 3 in 14 days</bdi>' in body
+    assert "margin-right:24px" in body
+
+
+def test_sparkline_scales_to_the_busiest_day():
+    assert sparkline([0, 0, 0]) == "▁▁▁"
+    assert sparkline([0, 1, 2, 4, 8]) == "▁▂▂▃▇"

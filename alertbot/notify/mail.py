@@ -268,4 +268,8 @@ def _alert_html(alert: Alert, timezone: ZoneInfo) -> str:
     if also := names(alert.also):
         line = f"{bdi('also:')} " + " · ".join(nowrap(n) for n in also)
         blocks.append(f'<p style="{META}">{line}</p>')
+    if alert.related_to is not None:
+        # A follow-up says which story it follows, as the recap lists it under that story.
+        earlier = clip(alert.related_title or "", _TITLE_CHARS) or "an earlier story"
+        blocks.append(f'<p style="{META}">{bdi("follows up:")} {bdi(earlier)}</p>')
     return document(_alert_subject(alert), blocks)

@@ -12,8 +12,9 @@ Building reads the store (`Store.alerted_stories`); rendering is `alertbot.recap
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from alertbot.store import Store
 
 NO_WATCH = "(no watch)"  # a row that names no watch (should not happen) is still listed
+TREND_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class RecapStory:
     snippet: Snippet
     watches: tuple[str, ...]
     published_date_only: bool = False  # `published` is a day, its time of day unknown
+    related_to: StoryId | None = None  # the earlier story it follows up
+    follow_ups: tuple[RecapStory, ...] = ()  # related stories listed under it, oldest first
 
     @property
     def when(self) -> datetime:
@@ -58,6 +62,11 @@ class RecapSection:
     watch: str
     stories: tuple[RecapStory, ...]
 
+    @property
+    def count(self) -> int:
+        """Its stories, the follow-ups listed under them included."""
+        return sum(_size(s) for s in self.stories)
+
 
 @dataclass(frozen=True)
 class Recap:
@@ -73,6 +82,9 @@ class Recap:
     sections: tuple[RecapSection, ...]
     story_count: int  # distinct stories
     outlet_count: int  # distinct outlets
+    # Each watch's stories per local day over the last TREND_DAYS days, oldest first, the
+    # recap's own day last: a surge shows at a glance.
+    trends: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -121,17 +133,18 @@ def build_recap(
                 snippet=snippet,
                 watches=tuple(names) or (NO_WATCH,),
                 published_date_only=story.published_date_only,
+                related_to=story.related_to,
             )
         )
     by_watch: dict[str, list[RecapStory]] = defaultdict(list)
-    for listed in stories:
+    for listed in _threaded(stories):
         for name in listed.watches:
             by_watch[name].append(listed)
     sections = [
         RecapSection(name, tuple(sorted(items, key=_newest_first)))
         for name, items in by_watch.items()
     ]
-    sections.sort(key=lambda s: (-len(s.stories), s.watch.casefold(), s.watch))
+    sections.sort(key=lambda s: (-s.count, s.watch.casefold(), s.watch))
     return Recap(
         date_key=date_key or start.astimezone(timezone).date().isoformat(),
         start=start,
@@ -140,7 +153,51 @@ def build_recap(
         sections=tuple(sections),
         story_count=len(stories),
         outlet_count=len({o for s in stories for o in s.outlets}),
+        trends=_trends(store, end, timezone, recipient),
     )
+
+
+def _threaded(stories: list[RecapStory]) -> list[RecapStory]:
+    """The stories with each follow-up listed under the story it relates to (when that one
+    is in the recap too), rather than on its own."""
+    ids = {s.story_id for s in stories}
+    children: dict[StoryId, list[RecapStory]] = defaultdict(list)
+    for story in stories:
+        if story.related_to is not None and story.related_to in ids:
+            children[story.related_to].append(story)
+
+    def with_follow_ups(story: RecapStory, depth: int = 0) -> RecapStory:
+        below = sorted(children.get(story.story_id, ()), key=lambda s: s.when)
+        if depth >= 10:  # a chain of follow-ups is shown ten deep at most
+            below = []
+        return replace(story, follow_ups=tuple(with_follow_ups(c, depth + 1) for c in below))
+
+    return [with_follow_ups(s) for s in stories if s.related_to not in ids]
+
+
+def _trends(
+    store: Store, end: datetime, timezone: ZoneInfo, recipient: tuple[str, str] | None
+) -> dict[str, tuple[int, ...]]:
+    """Stories per local day and watch, for the TREND_DAYS days ending with `end`'s day."""
+    last_day = (end - timedelta(microseconds=1)).astimezone(timezone).date()
+    first_day = last_day - timedelta(days=TREND_DAYS - 1)
+    start = datetime.combine(first_day, time(), tzinfo=timezone).astimezone(UTC)
+    counts: dict[str, list[int]] = {}
+    for story, rows in store.alerted_stories(start, end, recipient):
+        names = dict.fromkeys(n for row in rows for n in row.watches) or dict.fromkeys(
+            story.watches
+        )
+        first = min(row.created for row in rows).astimezone(timezone).date()
+        index = (first - first_day).days
+        if not 0 <= index < TREND_DAYS:
+            continue
+        for name in names or (NO_WATCH,):
+            counts.setdefault(name, [0] * TREND_DAYS)[index] += 1
+    return {name: tuple(days) for name, days in counts.items()}
+
+
+def _size(story: RecapStory) -> int:
+    return 1 + sum(_size(f) for f in story.follow_ups)
 
 
 def _newest_first(story: RecapStory) -> tuple[float, int]:

@@ -32,6 +32,7 @@ from email.message import EmailMessage
 from alertbot.notify.layout import (
     ELLIPSIS,
     FSI,
+    LRM,
     PDI,
     clean_snippet,
     clean_text,
@@ -62,7 +63,7 @@ from alertbot.notify.mail import (
     rtl_text,
     title_html,
 )
-from alertbot.notify.telegram_html import TELEGRAM_LIMIT, visible_length
+from alertbot.notify.telegram_html import RELATED, TELEGRAM_LIMIT, visible_length
 from alertbot.recap.build import NO_WATCH, Recap, RecapSection, RecapStory
 
 RECAP_CHARS = 3800
@@ -125,7 +126,27 @@ def story_time(story: RecapStory, recap: Recap) -> str:
 
 
 def _section_heading(section: RecapSection) -> str:
-    return f"{clean_text(section.watch)}: " + plural(len(section.stories), "story", "stories")
+    return f"{clean_text(section.watch)}: " + plural(section.count, "story", "stories")
+
+
+SPARKS = "▁▂▃▅▇"
+
+
+def sparkline(counts: Sequence[int]) -> str:
+    """Stories per day as blocks, the lowest for none and the highest for the busiest day."""
+    top = max(counts, default=0)
+    if top == 0:
+        return SPARKS[0] * len(counts)
+    steps = len(SPARKS) - 1
+    return "".join(SPARKS[0] if n == 0 else SPARKS[max(1, -(-n * steps // top))] for n in counts)
+
+
+def trend_line(recap: Recap, section: RecapSection) -> str:
+    """ "▁▁▂▁▇▅ 23 in 14 days" for a watch ("" when the recap has no trend for it)."""
+    days = recap.trends.get(section.watch)
+    if not days:
+        return ""
+    return f"{sparkline(days)} {sum(days)} in {len(days)} days"
 
 
 # --- plain text ----------------------------------------------------------------------------
@@ -137,20 +158,27 @@ def recap_text(recap: Recap) -> str:
         return _nothing(recap)
     blocks = [f"Recap {recap.date_key}: {counts_line(recap)}\n{window_line(recap)}"]
     for section in recap.sections:
-        blocks.append(f"== {_section_heading(section)} ==")
+        heading = f"== {_section_heading(section)} =="
+        if trend := trend_line(recap, section):
+            heading += f"\n{trend}"
+        blocks.append(heading)
         blocks.extend(_text_entry(story, recap) for story in section.stories)
     return "\n\n".join(blocks) + "\n"
 
 
-def _text_entry(story: RecapStory, recap: Recap) -> str:
-    lines = [clean_text(story.title) or "(no title)"]
+def _text_entry(story: RecapStory, recap: Recap, depth: int = 0) -> str:
+    lead = "  " * depth + ("↳ related: " if depth else "")
+    lines = [lead + (clean_text(story.title) or "(no title)")]
     if url := clean_text(story.url):
         lines.append(url)
     outlets = ", ".join(o for o in (clean_text(o) for o in story.outlets) if o)
     lines.append(f"{outlets} · {story_time(story, recap)}" if outlets else story_time(story, recap))
     if quote := clean_text(story.snippet.text):
         lines.append(f"« {quote} »")
-    return "\n".join(lines)
+    indent = "  " * depth
+    entry = "\n".join([lines[0], *(indent + line for line in lines[1:])])
+    below = (_text_entry(f, recap, depth + 1) for f in story.follow_ups)
+    return "\n".join([entry, *below])
 
 
 # --- Telegram ------------------------------------------------------------------------------
@@ -164,7 +192,7 @@ def recap_telegram_html(recap: Recap, *, max_chars: int = RECAP_CHARS) -> str:
         return esc(_nothing(recap))
     limit = min(max_chars, TELEGRAM_LIMIT)
     heading = f"<b>{esc(f'Recap {recap.date_key}: {counts_line(recap)}')}</b>"
-    heads = [_html_heading(s) for s in recap.sections]
+    heads = [_html_heading_with_trend(s, recap) for s in recap.sections]
     entries = [[_html_entry(story, recap) for story in s.stories] for s in recap.sections]
     sizes = [[visible_length(e) for e in section] for section in entries]
     kept = [len(section) for section in entries]
@@ -217,13 +245,23 @@ def _more_watches(count: int) -> str:
 def _html_heading(section: RecapSection) -> str:
     # The name is isolated; the English count after it sets the line left to right.
     name = clip(section.watch, _WATCH_CHARS) or NO_WATCH
-    stories = plural(len(section.stories), "story", "stories")
+    stories = plural(section.count, "story", "stories")
     return f"<b>{esc(isolate(name))}</b> — {stories}"
 
 
-def _html_entry(story: RecapStory, recap: Recap) -> str:
-    """Linked title, outlets · time, quote with the matches in bold: one line each."""
+def _html_heading_with_trend(section: RecapSection, recap: Recap) -> str:
+    # The blocks run left to right as the days do: isolated, after a left-to-right mark.
+    trend = trend_line(recap, section)
+    heading = _html_heading(section)
+    return f"{heading}\n{LRM}{esc(isolate(trend))}" if trend else heading
+
+
+def _html_entry(story: RecapStory, recap: Recap, depth: int = 0) -> str:
+    """Linked title, outlets · time, quote with the matches in bold: one line each; the
+    story's follow-ups after it, each led by an arrow."""
     title = clip(story.title, _TITLE_CHARS) or "(no title)"
+    if depth:
+        title = f"{RELATED} {title}"
     quote = shorten_quote(clean_snippet(story.snippet), _QUOTE_CHARS)
     m = direction_mark(title, quote.text)
     url = clean_text(story.url)
@@ -237,7 +275,8 @@ def _html_entry(story: RecapStory, recap: Recap) -> str:
     if quote.text:
         body = quote.render(lambda s: f"<b>{esc(s)}</b>", esc)
         lines.append(f"{m}{FSI}« {body} »{PDI}")
-    return "\n".join(lines)
+    below = (_html_entry(f, recap, depth + 1) for f in story.follow_ups)
+    return "\n".join(["\n".join(lines), *below])
 
 
 def _outlets(outlets: Sequence[str]) -> str:
@@ -277,16 +316,22 @@ def _recap_html(recap: Recap, subject: str) -> str:
     ]
     for section in recap.sections:
         name = clip(section.watch, _NAME_CHARS) or NO_WATCH
-        count = plural(len(section.stories), "story", "stories")
+        count = plural(section.count, "story", "stories")
         blocks.append(f'<h2 style="{H2}">{bdi(name)} — {bdi(count)}</h2>')
+        if trend := trend_line(recap, section):
+            blocks.append(f'<p style="{META}">{ltr(trend)}</p>')
         blocks.extend(_recap_story(story, recap) for story in section.stories)
     return document(subject, blocks)
 
 
-def _recap_story(story: RecapStory, recap: Recap) -> str:
-    blocks = title_html(story.title, story.url, TITLE)
+def _recap_story(story: RecapStory, recap: Recap, depth: int = 0) -> str:
+    title = f"{RELATED} {story.title}" if depth else story.title
+    blocks = title_html(title, story.url, TITLE)
     outlets = " · ".join(nowrap(n) for n in names(story.outlets))
     when = ltr(story_time(story, recap))
     blocks.append(f'<p style="{META}">{f"{outlets} · {when}" if outlets else when}</p>')
     blocks += quote_html(story.snippet)
-    return f'<div style="{STORY}">\n' + "\n".join(blocks) + "\n</div>"
+    blocks += [_recap_story(f, recap, depth + 1) for f in story.follow_ups]
+    # A follow-up is indented under its story, on the reading side (right).
+    style = f"{STORY};margin-right:{24 if depth else 0}px"
+    return f'<div style="{style}">\n' + "\n".join(blocks) + "\n</div>"
