@@ -267,7 +267,7 @@ class Pipeline:
             if not recipients:
                 counts.too_old += 1
         if outcome.story_id is None:
-            self._clusterer.learn(article)
+            self._clusterer.learn(article, decision.counts)
         else:
             self._clusterer.add(outcome.story_id, article, decision)
             if not outcome.new_story:

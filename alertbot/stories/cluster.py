@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -87,6 +88,7 @@ class Decision(Generic[K]):
     story: K | None  # joined: its story; related: the story it relates to; new: None
     score: float
     vector: Vector  # the article's vector (kept to file it without computing it again)
+    counts: Counter[str] = field(default_factory=Counter)  # its terms, furniture left out
 
 
 @dataclass
@@ -138,13 +140,13 @@ class Clusterer(Generic[K]):
             vector = normalised(dict(heapq.nlargest(ARTICLE_TERMS, vector.items(), key=_weight)))
         copy = self._copies.find(article.fingerprint, article.published, WINDOW)
         if copy is not None and copy in self._stories:
-            return Decision(Relation.JOINED, copy, 1.0, vector)
+            return Decision(Relation.JOINED, copy, 1.0, vector, counts)
         best, score = self._best(vector, article.published)
         if best is not None and score >= self.join:
-            return Decision(Relation.JOINED, best, score, vector)
+            return Decision(Relation.JOINED, best, score, vector, counts)
         if best is not None and score >= self.related:
-            return Decision(Relation.RELATED, best, score, vector)
-        return Decision(Relation.NEW, None, score, vector)
+            return Decision(Relation.RELATED, best, score, vector, counts)
+        return Decision(Relation.NEW, None, score, vector, counts)
 
     def add(self, key: K, article: Article, decision: Decision[K]) -> None:
         """File the article under story `key` (the joined story, or a new one)."""
@@ -160,11 +162,13 @@ class Clusterer(Generic[K]):
         story.first = min(story.first, article.published)
         story.last = max(story.last, article.published)
         self._copies.add(key, article.fingerprint, article.published)  # type: ignore[arg-type]
-        self.learn(article)
+        self.learn(article, decision.counts)
 
-    def learn(self, article: Article) -> None:
-        """Count an article's terms and lines without filing it (it starts no story)."""
-        counts = self.furniture.counted(article.outlet, article.terms, article.published)
+    def learn(self, article: Article, counts: Counter[str] | None = None) -> None:
+        """Count an article's terms and lines without filing it (it starts no story);
+        `counts` are its terms as `decide` counted them, when it did."""
+        if counts is None:
+            counts = self.furniture.counted(article.outlet, article.terms, article.published)
         self.frequencies.add(counts)
         self.furniture.remember(article.outlet, article.terms, article.published)
 
