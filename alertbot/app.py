@@ -32,7 +32,7 @@ from alertbot.bot.runtime import TelegramRuntime
 from alertbot.bot.service import WatchService
 from alertbot.bot.subscriptions import EmailSubscriptions
 from alertbot.clock import utc_now
-from alertbot.config import Config
+from alertbot.config import Config, nothing_to_poll
 from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifier
 from alertbot.notify.alert import Alert
 from alertbot.notify.mail import alert_message
@@ -223,6 +223,8 @@ def describe_start(config: Config, runtime: Runtime) -> list[str]:
         f" (+{per_chat} in {len(chat_watches)} chats)",
         "notifiers: " + ", ".join(channels),
     ]
+    if not runtime.scheduler.sources:  # a bot with admins (alertbot.config.nothing_to_poll)
+        lines.append("no sources yet: an admin can add them with /addsource")
     if config.telegram is None:
         lines.append("no Telegram token configured: alerts are printed to the console")
     elif not config.telegram.alert_chats and config.watches:
@@ -276,7 +278,8 @@ async def run(
     """`alertbot run`: until SIGTERM or SIGINT, or one pass with `once`; the exit status.
 
     A signal during a `--once` pass gives the pass GRACE seconds, then abandons it (an
-    abandoned poll is simply repeated next time).
+    abandoned poll is simply repeated next time). With no source to poll (none in the
+    config, none added from Telegram) it raises a ConfigError rather than sit idle.
     """
     stop = asyncio.Event()
     remove = install_signal_handlers(stop)
@@ -284,9 +287,13 @@ async def run(
         with cpu_pool() as pool:
             runtime = await open_app(config, lemmatizer, executor=pool)
             async with runtime.stack:
+                scheduler = runtime.scheduler
+                added = sum(not source.trusted for source in scheduler.sources.values())
+                idle = nothing_to_poll(config, added, once=once)
+                if idle is not None:
+                    raise idle
                 for line in describe_start(config, runtime):
                     echo(line)
-                scheduler = runtime.scheduler
                 if not once:
                     await scheduler.run_forever(stop)
                     echo("stopped")

@@ -425,3 +425,21 @@ def _positive(t: _Table, name: str, default: int) -> int:
 def config_path(option: str | None, environ: Mapping[str, str] = os.environ) -> Path:
     """The config file to use: the option, else `$ALERTBOT_CONFIG`, else the default."""
     return Path(option or environ.get("ALERTBOT_CONFIG") or DEFAULT_CONFIG)
+
+
+def nothing_to_poll(config: Config, added_sources: int, *, once: bool) -> ConfigError | None:
+    """Why `alertbot run` would have nothing to poll, or None if it has something.
+
+    Sources are the config's `[[source]]` entries and those added from Telegram (kept in
+    the database: `added_sources`). With neither, a run would sit idle and say nothing;
+    except that a bot with admins can still be given sources (`/addsource`), so a run
+    that keeps going (not `once`) starts without any.
+    """
+    if config.sources or added_sources:
+        return None
+    if not once and config.telegram is not None and config.telegram.admins:
+        return None
+    return ConfigError(
+        "nothing to poll: no [[source]] entries, and no sources added from Telegram",
+        path=str(config.path),
+    )

@@ -374,3 +374,18 @@ def test_validate_config_missing_file_and_invalid_toml(tmp_path, write):
     assert str(err) == f"{missing}: file not found"
     [err] = validate_config(write('timezone = "UTC\n'), environ={})
     assert "not valid TOML" in str(err)
+
+
+def test_nothing_to_poll(write):
+    """Issue 11: with no [[source]] and none added from Telegram, `alertbot run` refuses;
+    a bot with admins may start without any (they add them with /addsource)."""
+    from alertbot.config import nothing_to_poll
+
+    bare = load_config(write(WATCH), environ={})
+    assert nothing_to_poll(bare, 0, once=False).detail.startswith("nothing to poll: ")
+    assert nothing_to_poll(bare, 1, once=False) is None
+    bot = load_config(write('[telegram]\ntoken = "1:x"\nadmins = [5]\n'), environ={})
+    assert nothing_to_poll(bot, 0, once=False) is None
+    assert nothing_to_poll(bot, 0, once=True) is not None
+    default = load_config(DEFAULT, environ={})
+    assert nothing_to_poll(default, 0, once=True) is None
