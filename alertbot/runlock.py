@@ -1,12 +1,71 @@
-"""`unwritable(path)`: what keeps this process from writing a file, in words, for the
-store's messages (a database it may not write is not "unusable": fix its permissions).
-This module imports nothing heavy.
+"""One `alertbot run` per database: an advisory lock on a file beside it.
+
+    with hold_run_lock(Path("state/alertbot.db")):    # state/alertbot.db.lock
+        ...                                            # or RunLockError: in use by pid 1234
+
+Two runs on one database would poll every source twice and could send one pending alert
+twice (each dispatcher reads it as due). The lock is `fcntl.flock` on `<database>.lock`:
+the OS releases it when its holder exits, however it exits (kill -9 included), so there is
+never a stale lock to clear by hand. The file holds the holder's pid as text, only to name
+it in the refusal; it stays in place after the run (removing it would let a third run
+lock a new file while a second still holds the old one).
+
+Short-lived commands (`alertbot status`, `check`, `recap`) do not take it: SQLite lets
+them read, and write briefly, beside a running worker.
+
+Also `unwritable(path)`: what keeps this process from writing a file (the database, its
+lock), in words; the store's messages use it too. This module imports nothing heavy, so
+that a second run is refused before the slow imports.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from alertbot.errors import RunLockError
+
+
+def lock_path(database: Path) -> Path:
+    """The lock file of a database: `alertbot.db` -> `alertbot.db.lock`."""
+    return database.with_name(database.name + ".lock")
+
+
+@contextmanager
+def hold_run_lock(database: Path) -> Iterator[None]:
+    """Hold the database's run lock for the block; RunLockError if another process holds it
+    (naming its pid) or the lock file cannot be made."""
+    path = lock_path(database)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise RunLockError(
+            f"cannot create the lock file {path.name} beside the database ({exc.strerror}):"
+            f" {unwritable(path, sqlite=False)}",
+            path=str(database),
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                message = f"cannot lock {path.name}: {exc.strerror}"
+                raise RunLockError(message, path=str(database)) from None
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise RunLockError(
+                f"in use by another alertbot run (pid {holder}): one run per database",
+                path=str(database),
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def unwritable(path: Path, *, sqlite: bool = True) -> str:
