@@ -207,16 +207,21 @@ def _write(out: IO[str], item_id: str, matches: list[WatchMatch]) -> None:
 @click.option("--once", is_flag=True, help="Poll every source once, deliver everything, exit.")
 def run(config_file: Path | None, once: bool) -> None:
     """Poll the sources and deliver alerts: the main job."""
-    from alertbot import app
+    from alertbot.runlock import hold_run_lock
 
     setup_logging()
     try:
         config = _config(config_file)
-        lemmatizer = open_lemmatizer()
-        status = asyncio.run(
-            app.run(config, lemmatizer, once=once, echo=lambda line: _say(f"alertbot: {line}"))
-        )
-    except AlertbotError as exc:  # the config, the database (unusable, too new), the token
+        # Taken before the slow imports and the morphology load, so that a second run on
+        # the same database is refused at once.
+        with hold_run_lock(config.database):
+            from alertbot import app
+
+            lemmatizer = open_lemmatizer()
+            status = asyncio.run(
+                app.run(config, lemmatizer, once=once, echo=lambda line: _say(f"alertbot: {line}"))
+            )
+    except AlertbotError as exc:  # the config, the database (unusable, too new, in use), ...
         _fail(exc)
     sys.exit(status)
 
