@@ -240,7 +240,7 @@ def status(config_file: Path | None) -> None:
 
     try:
         config = _config(config_file)
-        store = Store.open(config.database)
+        store = Store.open_to_read(config.database)  # a read-only database is shown too
     except AlertbotError as exc:
         _fail(exc)
     try:
@@ -282,7 +282,8 @@ def recap(config_file: Path | None, date_key: str | None, to_print: bool, to_sen
         config = _config(config_file)
         if to_send and (config.email is None or not config.email.recap_to):
             raise ConfigError("--send needs [email] with recap_to", path=str(config.path))
-        store = Store.open(config.database)
+        # Only read (a sent recap is not recorded here): a read-only database will do.
+        store = Store.open_to_read(config.database)
     except AlertbotError as exc:
         _fail(exc)
     now = utc_now()

@@ -59,6 +59,32 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
         return cls(db, str(path))
 
     @classmethod
+    def open_to_read(cls, path: Path | str) -> Store:
+        """A Store for a command that only reads (`alertbot status`, `recap`): over an
+        existing database at this alertbot's schema, a read-only connection
+        (`open_reader`), so that a database this process may not write is still shown;
+        otherwise `open`.
+
+        `open` takes a write to probe that the database can be written (`_migrate`), and
+        refuses one that cannot, which a reader does not need. It stays the way in for
+        the rest: a missing database (created, empty), one at an older schema (the reads
+        need the columns its pending migrations add, so it must be migrated first, which
+        writes), and one the reader cannot vouch for (newer, unknown migrations, not a
+        database), which `open` refuses saying what is wrong.
+        """
+        path = Path(path)
+        if path.is_file():
+            try:
+                reader = cls.open_reader(path)
+            except StoreError:
+                reader = None
+            if reader is not None:
+                if reader._is_current():
+                    return reader
+                reader.close()
+        return cls.open(path)
+
+    @classmethod
     def memory(cls) -> Store:
         """A migrated in-memory database, for tests."""
         return cls._start(Database(memory=True), ":memory:")
@@ -95,6 +121,17 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
             # and without this the first real write (a poll's) would be what fails.
             db.execute(f"PRAGMA user_version = {int(version)}")
             schema.migrations.apply(db)
+
+    def _is_current(self) -> bool:
+        """Whether the database is at this alertbot's schema: the version, and exactly the
+        migrations this code knows applied (read only; False if it cannot be read)."""
+        try:
+            with self._lock:
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                applied = {m.name for m in schema.migrations.applied(self.db)}
+        except sqlite3.Error:  # not a database, or one this process cannot read
+            return False
+        return version == schema.SCHEMA_VERSION and applied == set(schema.known_migrations())
 
     def close(self) -> None:
         """Close the connection (a committed write is already on disk)."""
