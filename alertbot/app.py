@@ -6,15 +6,19 @@
       Pipeline (watches of the config and of every chat), Fetcher, Poller, Dispatcher
       App (alertbot.scheduler), with the bot's handlers and the daily recap when configured
 
-Also what `alertbot run` prints at start and after `--once`, and its signal handling.
+Also what `alertbot run` prints at start and after `--once`, and its signal handling: a
+run told to stop has exited `GRACE + EXIT_MARGIN` seconds later, whatever is still stuck.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.policy
+import gc
 import logging
+import os
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AsyncExitStack
@@ -32,7 +36,7 @@ from alertbot.bot.runtime import TelegramRuntime
 from alertbot.bot.service import WatchService
 from alertbot.bot.subscriptions import EmailSubscriptions
 from alertbot.clock import utc_now
-from alertbot.config import Config
+from alertbot.config import Config, nothing_to_poll
 from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifier
 from alertbot.notify.alert import Alert
 from alertbot.notify.mail import alert_message
@@ -49,6 +53,7 @@ from alertbot.text.lemmatize import Lemmatizer
 log = logging.getLogger(__name__)
 
 CONSOLE = Recipient("console", "stdout")
+EXIT_MARGIN = 1.5  # seconds after GRACE by which a run told to stop has exited
 
 
 def send_code(config: Config, address: str, code: str) -> None:
@@ -232,6 +237,8 @@ def describe_start(config: Config, runtime: Runtime) -> list[str]:
         f" (+{per_chat} in {len(chat_watches)} chats)",
         "notifiers: " + ", ".join(channels),
     ]
+    if not runtime.scheduler.sources:  # a bot with admins (alertbot.config.nothing_to_poll)
+        lines.append("no sources yet: an admin can add them with /addsource")
     if config.telegram is None:
         lines.append("no Telegram token configured: alerts are printed to the console")
     elif not config.telegram.alert_chats and config.watches:
@@ -248,17 +255,49 @@ def describe_start(config: Config, runtime: Runtime) -> list[str]:
 
 
 def install_signal_handlers(stop: asyncio.Event) -> Callable[[], None]:
-    """SIGTERM and SIGINT set `stop`; returns a function that removes the handlers."""
+    """SIGTERM and SIGINT set `stop` and start the exit deadline (`exit_after`); returns a
+    function that removes the handlers."""
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
+
+    def stopping() -> None:
+        if not stop.is_set():
+            exit_after(GRACE + EXIT_MARGIN)
+            # The interpreter's teardown then skips the collector's pass over everything
+            # alive (the morphology database's quarter of a million objects): about half
+            # of the second or two that the teardown takes.
+            gc.freeze()
+        stop.set()
+
     for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
 
     def remove() -> None:
         for sig in signals:
             loop.remove_signal_handler(sig)
 
     return remove
+
+
+def exit_after(seconds: float) -> None:
+    """End the process `seconds` from now, if it has not ended by then.
+
+    Shutdown gives running work GRACE seconds and then cancels it, but a call that cannot
+    be cancelled (an extraction in a pool worker, a step on the pipeline's thread, a SQLite
+    wait on the store's) holds the exit, because the interpreter waits for its threads and
+    worker processes. Not waiting for them loses nothing: every commit is crash-safe, an
+    abandoned poll is polled again next time, and the pool's workers exit with their
+    parent (`alertbot.sources.poll.cpu_pool`).
+    """
+
+    def expire() -> None:
+        line = f"alertbot: shutdown: still busy {seconds:g} s after the signal; exiting now\n"
+        os.write(2, line.encode())
+        os._exit(0)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True  # an exit that was on time is not held up by the timer
+    timer.start()
 
 
 def summarize(outcomes: list[PollOutcome], sent: DispatchCounts) -> str:
@@ -285,7 +324,8 @@ async def run(
     """`alertbot run`: until SIGTERM or SIGINT, or one pass with `once`; the exit status.
 
     A signal during a `--once` pass gives the pass GRACE seconds, then abandons it (an
-    abandoned poll is simply repeated next time).
+    abandoned poll is simply repeated next time). With no source to poll (none in the
+    config, none added from Telegram) it raises a ConfigError rather than sit idle.
     """
     stop = asyncio.Event()
     remove = install_signal_handlers(stop)
@@ -293,9 +333,13 @@ async def run(
         with cpu_pool() as pool:
             runtime = await open_app(config, lemmatizer, executor=pool)
             async with runtime.stack:
+                scheduler = runtime.scheduler
+                added = sum(not source.trusted for source in scheduler.sources.values())
+                idle = nothing_to_poll(config, added, once=once)
+                if idle is not None:
+                    raise idle
                 for line in describe_start(config, runtime):
                     echo(line)
-                scheduler = runtime.scheduler
                 if not once:
                     await scheduler.run_forever(stop)
                     echo("stopped")
@@ -306,7 +350,12 @@ async def run(
                 stopping.cancel()
                 if not passing.done():  # SIGTERM during the pass: finish it or abandon it
                     await asyncio.wait({passing}, timeout=GRACE)
-                    passing.cancel()
+                    if not passing.done():
+                        log.warning(
+                            "shutdown: abandoned the --once pass (still running after %g s)",
+                            GRACE,
+                        )
+                        passing.cancel()
                     await asyncio.gather(passing, return_exceptions=True)
                     await scheduler.shutdown()
                     echo("stopped")

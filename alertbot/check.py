@@ -2,6 +2,7 @@
 
     config      every problem in the file, with its key path (stops here if any)
     database    open and migrate it, report the schema version
+    sources     fails if there is nothing to poll (no [[source]], none added from Telegram)
     telegram    getMe with the configured token (when [telegram] has one)
     smtp        connect and log in (when [email] is configured)
     source X    one fetch and parse of each source, no article pages; the entries it
@@ -31,6 +32,7 @@ from alertbot.config import (
     SourceConfig,
     TelegramConfig,
     load_config,
+    nothing_to_poll,
     validate_config,
 )
 from alertbot.notify.smtp import SmtpError, connect, quit_quietly
@@ -89,7 +91,9 @@ async def run_checks(
     if config.email is not None:
         report.secrets[config.email.password] = "<password>"
 
-    _check_database(config, report)
+    added = _check_database(config, report)
+    if added is not None:
+        _check_something_to_poll(config, added, report)
     if config.telegram is not None:
         await _check_telegram(config.telegram, report, timeout)
     if config.email is not None:
@@ -98,17 +102,29 @@ async def run_checks(
     return report.ok
 
 
-def _check_database(config: Config, report: _Report) -> None:
-    """Open (and migrate) the database and report its schema version."""
+def _check_database(config: Config, report: _Report) -> int | None:
+    """Open (and migrate) the database and report its schema version; the number of
+    sources added from Telegram, or None if it cannot be opened."""
     try:
         store = Store.open(config.database)
     except StoreError as exc:
         report.failed("database", str(exc))
-        return
+        return None
     try:
         report.passed("database", f"{config.database} (schema {store.schema_version()})")
+        return len(store.runtime_sources())
     finally:
         store.close()
+
+
+def _check_something_to_poll(config: Config, added: int, report: _Report) -> None:
+    """Fail as `alertbot run` would with no source at all; a bot with admins and no
+    sources yet is fine (they add them with /addsource)."""
+    problem = nothing_to_poll(config, added, once=False)
+    if problem is not None:
+        report.failed("sources", problem.detail)
+    elif not config.sources and not added:
+        report.passed("sources", "none yet: telegram.admins can add them with /addsource")
 
 
 async def _check_telegram(

@@ -316,16 +316,21 @@ def _read_stream_items(source: IO[bytes]) -> Iterator[tuple[int, StreamItem | st
 @click.option("--once", is_flag=True, help="Poll every source once, deliver everything, exit.")
 def run(config_file: Path | None, once: bool) -> None:
     """Poll the sources and deliver alerts: the main job."""
-    from alertbot import app
+    from alertbot.runlock import hold_run_lock
 
     setup_logging()
     try:
         config = _config(config_file)
-        lemmatizer = open_lemmatizer()
-        status = asyncio.run(
-            app.run(config, lemmatizer, once=once, echo=lambda line: _say(f"alertbot: {line}"))
-        )
-    except AlertbotError as exc:  # the config, the database (unusable, too new), the token
+        # Taken before the slow imports and the morphology load, so that a second run on
+        # the same database is refused at once.
+        with hold_run_lock(config.database):
+            from alertbot import app
+
+            lemmatizer = open_lemmatizer()
+            status = asyncio.run(
+                app.run(config, lemmatizer, once=once, echo=lambda line: _say(f"alertbot: {line}"))
+            )
+    except AlertbotError as exc:  # the config, the database (unusable, too new, in use), ...
         _fail(exc)
     sys.exit(status)
 
@@ -344,7 +349,7 @@ def status(config_file: Path | None) -> None:
 
     try:
         config = _config(config_file)
-        store = Store.open(config.database)
+        store = Store.open_to_read(config.database)  # a read-only database is shown too
     except AlertbotError as exc:
         _fail(exc)
     try:
@@ -386,7 +391,8 @@ def recap(config_file: Path | None, date_key: str | None, to_print: bool, to_sen
         config = _config(config_file)
         if to_send and (config.email is None or not config.email.recap_to):
             raise ConfigError("--send needs [email] with recap_to", path=str(config.path))
-        store = Store.open(config.database)
+        # Only read (a sent recap is not recorded here): a read-only database will do.
+        store = Store.open_to_read(config.database)
     except AlertbotError as exc:
         _fail(exc)
     now = utc_now()

@@ -2,8 +2,13 @@
 
 Every problem names its key path (`source[2].interval: bad duration '5x'`). Unknown keys
 are errors, so a typo never silently disables a feature. A missing optional section
-disables its feature. `${VAR}` in a string reads the environment when the file is loaded;
-an unset variable reads as empty, which for `telegram.token` means "no Telegram".
+disables its feature. `${VAR}` in a string reads the environment when the file is loaded.
+A variable that is not set is an error naming the key and the variable
+(`email.password: ${SMTP_PASSWORD} is not set`), except in `telegram.token`, where it
+means "no Telegram": the default config reads `${TELEGRAM_BOT_TOKEN}`, so that without
+one `alertbot run` prints its alerts to the console. A variable set to the empty string is
+set, to an empty value (a required key then "must not be empty"; an empty token is no
+Telegram too).
 
 `load_config` raises the first problem; `validate_config` (for `alertbot check`) reads on
 past each one and returns them all.
@@ -18,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, overload
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alertbot import durations
@@ -162,7 +168,15 @@ class _Table:
         """True if key `name` already had a problem reported."""
         return name in self._bad
 
-    def get(self, name: str, kind: type[T], default: Any = ..., *, required: bool = False) -> T:
+    def get(
+        self,
+        name: str,
+        kind: type[T],
+        default: Any = ...,
+        *,
+        required: bool = False,
+        unset_is_empty: bool = False,
+    ) -> T:
         if name not in self.data:
             if required or default is ...:
                 self.fail(name, "is required")
@@ -173,7 +187,7 @@ class _Table:
             self.fail(name, f"expected {_kind_name(kind)}, got {_kind(value)}")
             return kind() if default is ... else default
         if isinstance(value, str):
-            value = self._expand(name, value)
+            value = self._expand(name, value, unset_is_empty=unset_is_empty)
         return value
 
     def text(self, name: str, default: Any = ..., *, non_empty: bool = True) -> str:
@@ -233,8 +247,21 @@ class _Table:
         for name in self.data:
             self.fail(name, "unknown key")
 
-    def _expand(self, name: str, value: str) -> str:
-        return _VAR_RE.sub(lambda m: self.environ.get(m.group(1), ""), value)
+    def _expand(self, name: str, value: str, *, unset_is_empty: bool = False) -> str:
+        """`value` with each `${VAR}` replaced from the environment; a variable that is not
+        set is a problem of key `name` (it reads as empty where `unset_is_empty`)."""
+        unset: list[str] = []
+
+        def variable(match: re.Match[str]) -> str:
+            var = match.group(1)
+            if var not in self.environ:
+                unset.append(f"${{{var}}}")
+            return self.environ.get(var, "")
+
+        expanded = _VAR_RE.sub(variable, value)
+        if unset and not unset_is_empty:
+            self.fail(name, f"{', '.join(unset)} {'is' if len(unset) == 1 else 'are'} not set")
+        return expanded
 
 
 def _kind(value: Any) -> str:
@@ -324,7 +351,10 @@ def _read_config(
     except (ZoneInfoNotFoundError, ValueError):
         root.fail("timezone", f"unknown time zone {tz_name!r}")
         timezone = ZoneInfo("UTC")
-    database = Path(root.text("database", "state/alertbot.db"))
+    database_name = root.text("database", "state/alertbot.db")
+    if not database_name.strip() and not root.bad("database"):
+        root.fail("database", "must not be empty")
+    database = Path(database_name)
     retention = root.duration("retention", 30 * 86400)
 
     polling = PollingConfig()
@@ -341,10 +371,14 @@ def _read_config(
 
     telegram = None
     if (t := root.table("telegram")) is not None:
-        token = t.get("token", str, "").strip()
+        # Unset, the token's variable means "no Telegram" (see the module docstring).
+        token = t.get("token", str, "", unset_is_empty=True).strip()
+        api_url = t.text("api_url", TelegramConfig.api_url).strip()
+        if not t.bad("api_url") and not _is_http_url(api_url):
+            t.fail("api_url", f"expected an http:// or https:// URL, got {api_url!r}")
         telegram_config = TelegramConfig(
             token=token,
-            api_url=t.text("api_url", TelegramConfig.api_url),
+            api_url=api_url,
             admins=t.int_list("admins"),
             alert_chats=t.int_list("alert_chats"),
             allowed_chats=t.int_list("allowed_chats"),
@@ -391,7 +425,7 @@ def _read_config(
             interval=t.duration("interval", None),
             full_text=t.get("full_text", bool, True),
         )
-        if not t.bad("url") and not source.url.startswith(("http://", "https://")):
+        if not t.bad("url") and not _is_http_url(source.url):
             t.fail("url", f"expected an http:// or https:// URL, got {source.url!r}")
         if not t.bad("name") and source.name.casefold() in seen_names:
             t.fail("name", f"duplicate source name {source.name!r}")
@@ -414,6 +448,17 @@ def _read_config(
     )
 
 
+def _is_http_url(value: str) -> bool:
+    """Whether `value` is an http:// or https:// URL with a host (not `file:///etc/passwd`,
+    not `http://`)."""
+    try:
+        parts = urlsplit(value)
+        host, _ = parts.hostname, parts.port
+    except ValueError:  # an unclosed [ in the host, a port that is not a number
+        return False
+    return parts.scheme in ("http", "https") and bool(host)
+
+
 def _positive(t: _Table, name: str, default: int) -> int:
     value = t.get(name, int, default)
     if value <= 0:
@@ -425,3 +470,21 @@ def _positive(t: _Table, name: str, default: int) -> int:
 def config_path(option: str | None, environ: Mapping[str, str] = os.environ) -> Path:
     """The config file to use: the option, else `$ALERTBOT_CONFIG`, else the default."""
     return Path(option or environ.get("ALERTBOT_CONFIG") or DEFAULT_CONFIG)
+
+
+def nothing_to_poll(config: Config, added_sources: int, *, once: bool) -> ConfigError | None:
+    """Why `alertbot run` would have nothing to poll, or None if it has something.
+
+    Sources are the config's `[[source]]` entries and those added from Telegram (kept in
+    the database: `added_sources`). With neither, a run would sit idle and say nothing;
+    except that a bot with admins can still be given sources (`/addsource`), so a run
+    that keeps going (not `once`) starts without any.
+    """
+    if config.sources or added_sources:
+        return None
+    if not once and config.telegram is not None and config.telegram.admins:
+        return None
+    return ConfigError(
+        "nothing to poll: no [[source]] entries, and no sources added from Telegram",
+        path=str(config.path),
+    )

@@ -8,8 +8,10 @@
     ├── SourceParseError       a fetched document is not what its source type expects
     │                          (alertbot.sources.errors; polling turns it into a PARSE
     │                          FetchError of that source, never a crash)
-    ├── StoreError             the database cannot be used: unreadable, corrupt, too new
-    │                          (alertbot.store.model)
+    ├── StoreError             the database cannot be used: locked, not writable,
+    │                          corrupt, too new (alertbot.store.model)
+    ├── RunLockError           another `alertbot run` holds the database (names its
+    │                          pid), or its lock file cannot be made (alertbot.runlock)
     ├── DeliveryError          a message was not delivered: permanent, or retried later
     │   │                      (alertbot.notify.base)
     │   └── SmtpError          the SMTP server refused or failed (alertbot.notify.smtp)
@@ -52,3 +54,12 @@ class CamelDataError(AlertbotError):
 
 class SourceExistsError(AlertbotError):
     """A source is added under a name that is already polled."""
+
+
+class RunLockError(AlertbotError):
+    """The database is held by another `alertbot run`, or its lock cannot be taken."""
+
+    def __init__(self, message: str, *, path: str | None = None):
+        self.path = path
+        self.detail = message
+        super().__init__(f"{path}: {message}" if path else message)

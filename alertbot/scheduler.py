@@ -25,7 +25,9 @@ A source that keeps failing backs off (`alertbot.sources.health`); its scheduled
 skipped until its next poll time. After `TELL_ADMINS_AFTER` failed polls in a row the
 admins are told once (`tell_admins`), and once when it recovers. Shutdown (SIGTERM,
 SIGINT): no new runs start, running ones get `GRACE` seconds to finish and are then
-cancelled, the database is closed.
+cancelled, quietly, with one log line naming them (`shutdown: abandoned poll of Hung
+(still running after 5 s)`); a step still on the pipeline's worker gets `PIPELINE_WAIT`
+more, then the database is closed.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ RECAP_CHECK = timedelta(minutes=1)  # how often the daily recap's time is checke
 MAX_ROUNDS = 10  # batches of new entries completed in one poll of a source
 TELL_ADMINS_AFTER = 3  # failed polls in a row after which the admins are told, once
 GRACE = 5.0  # seconds running work gets at shutdown before it is cancelled
+PIPELINE_WAIT = 1.0  # seconds a step still on the pipeline's worker gets after that
 
 
 def poll_deadline(config: Config) -> float:
@@ -132,7 +135,8 @@ class Scheduler:
         self.dispatcher = dispatcher
         self.clock = clock
         self._work = work or ThreadPoolExecutor(1, thread_name_prefix="alertbot-pipeline")
-        self._running: set[asyncio.Task[Any]] = set()
+        self._running: dict[asyncio.Task[Any], str] = {}  # job runs, and what they are
+        self._abandoned: set[asyncio.Task[Any]] = set()  # cancelled by shutdown
         self._scheduler: AsyncIOScheduler | None = None
         self.sources: dict[str, Source] = {}
         for config_source in config.sources:
@@ -317,21 +321,27 @@ class Scheduler:
         )  # fmt: skip
 
     def _job(
-        self, make: Callable[[], Awaitable[object]]
+        self, make: Callable[[], Awaitable[object]], what: str
     ) -> Callable[[], Coroutine[Any, Any, None]]:
-        """A scheduler job tracked for shutdown (an error in it is logged by APScheduler
-        with its traceback, and the job runs again at its next time)."""
+        """A scheduler job tracked for shutdown as `what` (an error in it is logged by
+        APScheduler with its traceback, and the job runs again at its next time)."""
 
         async def job() -> None:
             if self._stopping:
                 return
             task = asyncio.current_task()
             assert task is not None
-            self._running.add(task)
+            self._running[task] = what
             try:
                 await make()
+            except asyncio.CancelledError:
+                if task not in self._abandoned:
+                    raise
+                # Abandoned by shutdown, which said so in one line: not a failure of the
+                # job for APScheduler to log with a traceback.
+                task.uncancel()
             finally:
-                self._running.discard(task)
+                self._running.pop(task, None)
 
         return job
 
@@ -349,7 +359,7 @@ class Scheduler:
         a run late by less than one interval still made."""
         assert self._scheduler is not None
         self._scheduler.add_job(
-            self._job(make),
+            self._job(make, name or job_id),
             IntervalTrigger(seconds=every.total_seconds(), jitter=jitter),
             id=job_id,
             name=name or job_id,
@@ -384,7 +394,7 @@ class Scheduler:
             interval,
             first,
             jitter=min(interval.total_seconds() * 0.1, 30),
-            name=f"poll {source.config.name}",
+            name=f"poll of {source.config.name}",
         )
 
     async def add_source(self, config: SourceConfig, added_by: int | None) -> PollOutcome:
@@ -431,24 +441,38 @@ class Scheduler:
 
     async def shutdown(self, scheduler: AsyncIOScheduler | None = None) -> None:
         """Stop taking work; give running jobs GRACE seconds, then cancel them."""
+        loop = asyncio.get_running_loop()
+        grace_ends = loop.time() + GRACE  # from now, stopping the bot included
         self._stopping = True
         self.dispatcher.stop()
         if self.telegram is not None:
             await self.telegram.stop()
         if scheduler is not None and scheduler.running:
             scheduler.pause()
-        running = set(self._running)
+        running = dict(self._running)
         if running:
-            _, late = await asyncio.wait(running, timeout=GRACE)
-            for task in late:
-                task.cancel()
+            _, late = await asyncio.wait(running, timeout=max(0.0, grace_ends - loop.time()))
             if late:
-                log.warning("shutdown: abandoned %d running job(s)", len(late))
+                self._abandoned.update(late)
+                for task in late:
+                    task.cancel()
+                what = ", ".join(sorted(running[task] for task in late))
+                log.warning("shutdown: abandoned %s (still running after %g s)", what, GRACE)
                 await asyncio.wait(late, timeout=1.0)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
-        # A step already on the pipeline's worker finishes (it is short); nothing new starts.
-        await asyncio.to_thread(partial(_shutdown_executor, self._work))
+        await self._stop_pipeline()
+
+    async def _stop_pipeline(self) -> None:
+        """Stop the pipeline's worker: nothing new starts; a step already running (it is
+        short) gets PIPELINE_WAIT seconds, and is then left behind rather than waited for
+        (the process exits without it: alertbot.app's exit deadline)."""
+        try:  # queued behind the running step, if any: done once the worker is idle
+            idle = asyncio.wrap_future(self._work.submit(lambda: None))
+        except RuntimeError:  # shut down already (a second shutdown)
+            return
+        self._work.shutdown(wait=False)
+        await asyncio.wait({idle}, timeout=PIPELINE_WAIT)
 
 
 def _seen_entries(store: Store, source: str, entries: Sequence[Entry]) -> list[bool]:
@@ -476,7 +500,3 @@ def _admin_news(name: str, before: SourceHealth, after: SourceHealth) -> str | N
     if after.healthy and before.admins_told:
         return f"source {name!r} recovered after {before.consecutive_failures} failed polls."
     return None
-
-
-def _shutdown_executor(executor: Executor) -> None:
-    executor.shutdown(wait=True, cancel_futures=True)

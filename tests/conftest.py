@@ -59,3 +59,14 @@ def store(tmp_path):
     opened = Store.open(tmp_path / "alertbot.db")
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def read_only():
+    """`read_only(path, ...)` makes files and folders read-only for real, even for root
+    (testsupport.storefixtures.ReadOnly); they are writable again after the test."""
+    from testsupport.storefixtures import ReadOnly
+
+    made = ReadOnly()
+    yield made
+    made.undo()

@@ -125,9 +125,16 @@ async def test_unusable_database(tmp_path):
 # --- Telegram ----------------------------------------------------------------------------
 
 
+def a_source(server: LocalServer) -> str:
+    """One good source on `server`: a config with nothing to poll fails the check."""
+    feed_server(server)
+    return source("News", server.url("/rss"))
+
+
 def telegram_config(tmp_path: Path, server: LocalServer) -> Path:
     return write_config(
-        tmp_path, f'[telegram]\ntoken = "${{TOKEN}}"\napi_url = "{server.url("/bot")}"\n'
+        tmp_path,
+        f'[telegram]\ntoken = "${{TOKEN}}"\napi_url = "{server.url("/bot")}"\n' + a_source(server),
     )
 
 
@@ -181,24 +188,27 @@ def smtp_port() -> Iterator[int]:
         yield controller.port
 
 
-def email_config(tmp_path: Path, port: int, password: str, username: str = "u") -> Path:
+def email_config(
+    tmp_path: Path, port: int, password: str, username: str = "u", sources: str = ""
+) -> Path:
     return write_config(
         tmp_path,
         f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\n'
-        f'username = "{username}"\npassword = "${{SMTP_PASSWORD}}"\nsender = "a@example.org"\n',
+        f'username = "{username}"\npassword = "${{SMTP_PASSWORD}}"\nsender = "a@example.org"\n'
+        + sources,
     )
 
 
-async def test_smtp_login(tmp_path, smtp_port):
-    path = email_config(tmp_path, smtp_port, PASSWORD)
+async def test_smtp_login(tmp_path, smtp_port, server):
+    path = email_config(tmp_path, smtp_port, PASSWORD, sources=a_source(server))
     ok, out = await check(path, {"SMTP_PASSWORD": PASSWORD})
     assert ok
     assert f"ok   smtp: logged in to 127.0.0.1:{smtp_port} as u" in out
 
 
-async def test_smtp_without_login(tmp_path, smtp_port):
-    path = email_config(tmp_path, smtp_port, "", username="")
-    ok, out = await check(path)
+async def test_smtp_without_login(tmp_path, smtp_port, server):
+    path = email_config(tmp_path, smtp_port, "", username="", sources=a_source(server))
+    ok, out = await check(path, {"SMTP_PASSWORD": ""})  # set, to nothing: no login
     assert ok
     assert f"ok   smtp: connected to 127.0.0.1:{smtp_port} (no login)" in out
 

@@ -109,14 +109,60 @@ def test_variables_expand_from_the_environ_argument(write):
     assert "pw" not in repr(config.email) and "t0k" not in repr(config)
 
 
-def test_unset_variable_reads_as_empty(write):
+def test_unset_variable_in_the_token_means_no_telegram(write):
     path = write('[telegram]\ntoken = "${NOT_SET_ANYWHERE}"\n')
     assert load_config(path, environ={}).telegram is None
+    assert validate_config(path, environ={}) == []
+
+
+def test_unset_variable_is_an_error_naming_the_key_and_the_variable(write):
+    """Issue 11: an unset SMTP_PASSWORD was silently an empty password, and an unset
+    `database = "${DB}"` gave "cannot open the database: ." with no key."""
+    path = write(
+        'database = "${DB}"\n'
+        '[email]\nsmtp_host = "smtp.example.org"\nsender = "a@example.org"\n'
+        'password = "${SMTP_PASSWORD}"\nrecap_to = ["${DESK}", "${TEAM}@${DOMAIN}"]\n'
+    )
+    err = config_error(path)
+    assert str(err) == f"{path}: database: ${{DB}} is not set"
+    errors = validate_config(path, environ={"DOMAIN": "example.org"})
+    assert [str(e).removeprefix(f"{path}: ") for e in errors] == [
+        "database: ${DB} is not set",
+        "email.password: ${SMTP_PASSWORD} is not set",
+        "email.recap_to[0]: ${DESK} is not set",
+        "email.recap_to[1]: ${TEAM} is not set",
+    ]
+
+
+def test_variable_set_to_empty_is_set(write):
+    path = write(
+        '[email]\nsmtp_host = "smtp.example.org"\nsender = "a@example.org"\n'
+        'password = "${SMTP_PASSWORD}"\n'
+    )
+    assert load_config(path, environ={"SMTP_PASSWORD": ""}).email.password == ""
+    err = config_error(write('database = "${DB}"\n'), {"DB": ""})
+    assert (err.key, err.detail) == ("database", "must not be empty")
+
+
+def test_telegram_api_url_must_be_http_with_a_host(write):
+    """Issue 11: `api_url = "file:///etc/passwd"` was accepted."""
+    for url in ("file:///etc/passwd", "http://", "ftp://api.example.org/bot", "", "https://:1/"):
+        path = write(f'[telegram]\ntoken = "1:x"\napi_url = "{url}"\n')
+        err = config_error(path)
+        assert (err.key, err.detail) == (
+            "telegram.api_url",
+            f"expected an http:// or https:// URL, got {url!r}",
+        )
+        # Checked whether or not a token is set: the key is wrong either way.
+        [problem] = validate_config(write(f'[telegram]\napi_url = "{url}"\n'), environ={})
+        assert problem.key == "telegram.api_url"
+    config = load_config(write('[telegram]\ntoken = "1:x"\napi_url = "http://127.0.0.1:81/bot"\n'))
+    assert config.telegram.api_url == "http://127.0.0.1:81/bot"
 
 
 def test_variable_expanding_to_empty_in_a_required_key_is_an_error(write):
     path = write('[email]\nsmtp_host = "${HOST}"\nsender = "a@example.org"\n')
-    err = config_error(path)
+    err = config_error(path, {"HOST": ""})
     assert err.key == "email.smtp_host"
     assert "must not be empty" in str(err)
 
@@ -184,6 +230,8 @@ def test_bad_source_type_and_url(write):
     err = config_error(write('[[source]]\nname = "A"\nurl = "https://a.org"\ntype = "rss"\n'))
     assert err.key == "source[0].type"
     err = config_error(write('[[source]]\nname = "A"\nurl = "ftp://a.org"\n'))
+    assert err.key == "source[0].url"
+    err = config_error(write('[[source]]\nname = "A"\nurl = "https://"\n'))
     assert err.key == "source[0].url"
 
 
@@ -387,3 +435,18 @@ def test_validate_config_missing_file_and_invalid_toml(tmp_path, write):
     assert str(err) == f"{missing}: file not found"
     [err] = validate_config(write('timezone = "UTC\n'), environ={})
     assert "not valid TOML" in str(err)
+
+
+def test_nothing_to_poll(write):
+    """Issue 11: with no [[source]] and none added from Telegram, `alertbot run` refuses;
+    a bot with admins may start without any (they add them with /addsource)."""
+    from alertbot.config import nothing_to_poll
+
+    bare = load_config(write(WATCH), environ={})
+    assert nothing_to_poll(bare, 0, once=False).detail.startswith("nothing to poll: ")
+    assert nothing_to_poll(bare, 1, once=False) is None
+    bot = load_config(write('[telegram]\ntoken = "1:x"\nadmins = [5]\n'), environ={})
+    assert nothing_to_poll(bot, 0, once=False) is None
+    assert nothing_to_poll(bot, 0, once=True) is not None
+    default = load_config(DEFAULT, environ={})
+    assert nothing_to_poll(default, 0, once=True) is None

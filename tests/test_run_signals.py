@@ -8,53 +8,20 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from alertbot import camel_data
 from alertbot.errors import CamelDataError
 from testsupport.httpserver import LocalServer
+from testsupport.processes import Lines, alertbot_process
 from testsupport.sourcefixtures import news_items, rss
 
 START_TIMEOUT = 90.0  # morphology load, first poll and first alert
 STOP_TIMEOUT = 10.0
-
-
-class Lines:
-    """The lines a child writes to one pipe, read on a thread as they come."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.lines: list[str] = []
-        self.ended = False
-        self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream: IO[bytes]) -> None:
-        for raw in stream:
-            with self._changed:
-                self.lines.append(raw.decode("utf-8", errors="replace").rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self.ended = True
-            self._changed.notify_all()
-
-    def wait_for(self, predicate: Callable[[list[str]], bool], timeout: float) -> bool:
-        """True once `predicate(lines)` holds; False if it does not within `timeout` s or
-        by the end of the stream."""
-        with self._changed:
-            self._changed.wait_for(lambda: self.ended or predicate(self.lines), timeout)
-            return predicate(self.lines)
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Wait for the end of the stream (the child has exited)."""
-        self._thread.join(timeout)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -118,3 +85,48 @@ def test_run_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> Non
     assert any(line.startswith("alertbot: config ") for line in err.lines)
     assert any("no Telegram token configured" in line for line in err.lines)
     assert err.lines[-1] == "alertbot: stopped", "\n".join(err.lines)
+
+
+def test_sigterm_with_a_hung_poll_abandons_it_quietly_within_the_grace(tmp_path: Path) -> None:
+    """Pins the README's 5 s of grace (issue 11): SIGTERM while a source's fetch hangs
+    exits 0 within GRACE + 2 s, with one line naming the abandoned poll and no traceback
+    (APScheduler logged one CancelledError traceback per cancelled job, and the exit took
+    up to 16 s)."""
+    from alertbot.scheduler import GRACE
+
+    try:
+        data = camel_data.require_installed(camel_data.camel_data_dir())
+    except CamelDataError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    env = {**os.environ, "CAMELTOOLS_DATA": str(data.root)}
+    with LocalServer() as server:
+        server.hang("/feed")
+        config_file = tmp_path / "alertbot.toml"
+        config_file.write_text(
+            f"database = {json.dumps(str(tmp_path / 'alertbot.db'))}\n\n"
+            f'[[source]]\nname = "Hung"\nurl = {json.dumps(server.url("/feed"))}\n\n'
+            '[[watch]]\nname = "Egypt"\nquery = "مصر"\n',
+            encoding="utf-8",
+        )
+        with alertbot_process(["run", "--config", str(config_file)], env, tmp_path) as child:
+            # The fetch of the hung source is under way (the server holds it unanswered).
+            deadline = time.monotonic() + START_TIMEOUT
+            while not server.requests_to("/feed") and child.proc.poll() is None:
+                assert time.monotonic() < deadline, str(child.err)
+                time.sleep(0.05)
+            assert child.proc.poll() is None, str(child.err)
+            child.proc.send_signal(signal.SIGTERM)
+            asked = time.monotonic()
+            status = child.proc.wait(timeout=STOP_TIMEOUT)
+            took = time.monotonic() - asked
+            child.err.close()
+    err = str(child.err)
+    assert status == 0, err
+    assert took < GRACE + 2, f"exit took {took:.1f} s\n{err}"
+    assert "Traceback" not in err and "CancelledError" not in err, err
+    abandoned = [line for line in child.err.lines if "abandoned" in line]
+    assert len(abandoned) == 1, err
+    assert abandoned[0].endswith(
+        f"shutdown: abandoned poll of Hung (still running after {GRACE:g} s)"
+    ), err
+    assert child.err.lines[-1] == "alertbot: stopped", err

@@ -4,6 +4,11 @@ Items and stories are in `alertbot.store.items`, the outbox in `alertbot.store.o
 chats and their watches in `alertbot.store.chats`;
 `Store` brings them together over one connection. Every method that needs the time takes
 `now`; the store never reads the clock.
+
+A database that cannot be opened is a StoreError that says which of three things is wrong,
+because what to do differs (`unusable`): it is locked by another process (wait), it cannot
+be written (fix the permissions), or it is not a database or is corrupt (only then move it
+aside to start afresh).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from alertbot.config import SourceConfig
+from alertbot.runlock import unwritable
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Skipped, SkipReason, Validators
 from alertbot.store import schema
@@ -34,9 +40,13 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"cannot create its folder {path.parent}: {exc.strerror}"
+            raise StoreError(message, path=str(path)) from None
+        try:
             db = Database(schema.connect(str(path)))
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the database: {exc}", path=str(path)) from None
+        except sqlite3.Error as exc:
+            raise unusable(exc, path) from None
         return cls._start(db, str(path))
 
     @classmethod
@@ -47,6 +57,32 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the database to read: {exc}", path=str(path)) from None
         return cls(db, str(path))
+
+    @classmethod
+    def open_to_read(cls, path: Path | str) -> Store:
+        """A Store for a command that only reads (`alertbot status`, `recap`): over an
+        existing database at this alertbot's schema, a read-only connection
+        (`open_reader`), so that a database this process may not write is still shown;
+        otherwise `open`.
+
+        `open` takes a write to probe that the database can be written (`_migrate`), and
+        refuses one that cannot, which a reader does not need. It stays the way in for
+        the rest: a missing database (created, empty), one at an older schema (the reads
+        need the columns its pending migrations add, so it must be migrated first, which
+        writes), and one the reader cannot vouch for (newer, unknown migrations, not a
+        database), which `open` refuses saying what is wrong.
+        """
+        path = Path(path)
+        if path.is_file():
+            try:
+                reader = cls.open_reader(path)
+            except StoreError:
+                reader = None
+            if reader is not None:
+                if reader._is_current():
+                    return reader
+                reader.close()
+        return cls.open(path)
 
     @classmethod
     def memory(cls) -> Store:
@@ -61,10 +97,7 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
             store._migrate()
         except sqlite3.DatabaseError as exc:
             db.close()
-            raise StoreError(
-                f"not a usable alertbot database ({exc}); move it aside to start afresh",
-                path=path,
-            ) from None
+            raise unusable(exc, None if db.memory else Path(path)) from None
         except StoreError:
             db.close()
             raise
@@ -84,7 +117,21 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
                     f" {schema.SCHEMA_VERSION}): upgrade alertbot",
                     path=self.path,
                 )
+            # A write that changes nothing: SQLite opens a file it may not write read-only,
+            # and without this the first real write (a poll's) would be what fails.
+            db.execute(f"PRAGMA user_version = {int(version)}")
             schema.migrations.apply(db)
+
+    def _is_current(self) -> bool:
+        """Whether the database is at this alertbot's schema: the version, and exactly the
+        migrations this code knows applied (read only; False if it cannot be read)."""
+        try:
+            with self._lock:
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                applied = {m.name for m in schema.migrations.applied(self.db)}
+        except sqlite3.Error:  # not a database, or one this process cannot read
+            return False
+        return version == schema.SCHEMA_VERSION and applied == set(schema.known_migrations())
 
     def close(self) -> None:
         """Close the connection (a committed write is already on disk)."""
@@ -175,3 +222,27 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
     def source_names(self) -> list[str]:
         """The sources that have state, by name."""
         return [r["name"] for r in self._rows("SELECT name FROM sources ORDER BY name")]
+
+
+def unusable(exc: sqlite3.Error, path: Path | None) -> StoreError:
+    """The StoreError for SQLite refusing to open or migrate the database at `path`
+    (None: in memory), by what is wrong: locked, cannot be written, or not a database."""
+    where = None if path is None else str(path)
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        seconds = schema.BUSY_TIMEOUT_MS / 1000
+        return StoreError(
+            f"locked by another process (still busy after {seconds:g} s): it holds a write"
+            " transaction on the database; try again once it has finished",
+            path=where,
+        )
+    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+        why = "" if path is None else f": {unwritable(path)}"
+        return StoreError(f"cannot write the database ({exc}){why}", path=where)
+    if primary in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return StoreError(
+            f"not a usable alertbot database ({exc}); move it aside to start afresh",
+            path=where,
+        )
+    return StoreError(f"cannot use the database ({exc})", path=where)  # disk full, I/O error
