@@ -114,7 +114,8 @@ class _Story:
         if not self.norm:
             return 0.0
         centroid = self.centroid
-        return sum(w * centroid.get(t, 0.0) for t, w in vector.items()) / self.norm
+        shared = vector.keys() & centroid.keys()  # set intersection runs in C
+        return sum(vector[t] * centroid[t] for t in shared) / self.norm
 
 
 @dataclass

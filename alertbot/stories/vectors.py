@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from alertbot.stories.fingerprint import content_term
 from alertbot.text.normalize import normalize_word
@@ -131,16 +132,25 @@ class DocumentFrequencies:
         """Sublinear tf × idf, title and name terms weighted up, L2-normalised."""
         in_title = set(title)
         weights: Vector = {}
+        log_docs = math.log(self.docs + 1) + 1.0
+        df = self.df
         for term, count in counts.items():
             if count <= 0:
                 continue
-            weight = (1.0 + math.log(count)) * self.idf(term)
+            idf = log_docs - _log1(df.get(term, 0))
+            weight = idf if count == 1 else (1.0 + math.log(count)) * idf
             if term in in_title:
                 weight *= TITLE_WEIGHT
             if term in names:
                 weight *= NAME_WEIGHT
             weights[term] = weight
         return normalised(weights)
+
+
+@lru_cache(maxsize=4096)
+def _log1(n: int) -> float:
+    """log(n + 1), remembered: document frequencies are small integers that repeat."""
+    return math.log(n + 1)
 
 
 def normalised(vector: Mapping[str, float]) -> Vector:
