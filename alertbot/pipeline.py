@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 # An article older than this when first seen is recorded but not alerted: a new source's
 # first poll, or a sitemap listing years of archive, must not flood the chats with old news.
 MAX_AGE = timedelta(days=3)
+# At start, the clustering is rebuilt from at most this many of the newest stored texts:
+# enough for the document frequencies, bounded so that a busy database starts quickly.
+REBUILD_TEXTS = 5000
 # A published date further in the future than this is a source's mistake: use first-seen.
 FUTURE_SLACK = timedelta(hours=1)
 
@@ -177,10 +180,11 @@ class Pipeline:
 
     def load_index(self, store: Store, now: datetime) -> int:
         """Rebuild the story clustering from the store: the texts of the last days (kept
-        `TEXT_KEPT`) give back the document frequencies and the outlets' furniture, and
-        those filed under a story within the window its centroid. Returns the stories."""
+        `TEXT_KEPT`, at most `REBUILD_TEXTS`) give back the document frequencies and the
+        outlets' furniture, and those filed under a story within the window its centroid.
+        Returns the stories."""
         window_start = now - 2 * WINDOW
-        for row in store.recent_texts(now - TEXT_KEPT):
+        for row in store.recent_texts(now - TEXT_KEPT, REBUILD_TEXTS):
             fp = _stored_fingerprint(row["fingerprint"]) or fingerprint(row["title"], row["text"])
             article = ClusterArticle(
                 row["source"], row["at"], terms_of(row["title"], row["text"], self._is_name), fp

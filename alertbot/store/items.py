@@ -262,16 +262,18 @@ class ItemsMixin(StoreBase):
         )
         return [(r["story_id"], r["fingerprint"], parse_ts(r["at"])) for r in rows]
 
-    def recent_texts(self, since: datetime) -> list[dict[str, Any]]:
-        """Items first seen since `since` that still have their text, oldest first: source,
-        title, text, at (published, else first seen), story_id, fingerprint; to rebuild the
-        story clustering (document frequencies, furniture, centroids) at start."""
+    def recent_texts(self, since: datetime, limit: int) -> list[dict[str, Any]]:
+        """The newest `limit` items first seen since `since` that still have their text,
+        oldest first: source, title, text, at (published, else first seen), story_id,
+        fingerprint; to rebuild the story clustering (document frequencies, furniture,
+        centroids) at start."""
         rows = self._rows(
             "SELECT source, title, text, coalesce(published, first_seen) AS at, story_id,"
             " fingerprint FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
-            " ORDER BY first_seen, id",
-            (ts(since),),
+            " ORDER BY first_seen DESC, id DESC LIMIT ?",
+            (ts(since), limit),
         )
+        rows.reverse()
         for r in rows:
             r["at"] = parse_ts(r["at"])
         return rows
