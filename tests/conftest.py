@@ -21,17 +21,31 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-@pytest.fixture(scope="session")
-def lemmatizer() -> Lemmatizer:
-    """The analyzer over the real calima-msa-r13 database (never downloaded in tests)."""
+def _camel_data() -> camel_data.CamelData:
+    """The morphology database, or a failure saying how to get it (never a skip)."""
     try:
-        data = camel_data.require_installed(camel_data.camel_data_dir())
+        return camel_data.require_installed(camel_data.camel_data_dir())
     except CamelDataError as exc:
         pytest.fail(
             f'{exc}\nIn development: export CAMELTOOLS_DATA="$(cd ../shared/camel-data && pwd)"',
             pytrace=False,
         )
-    return load_lemmatizer(str(data.database))
+
+
+@pytest.fixture(scope="session")
+def lemmatizer() -> Lemmatizer:
+    """The analyzer over the real calima-msa-r13 database (never downloaded in tests)."""
+    return load_lemmatizer(str(_camel_data().database))
+
+
+@pytest.fixture
+def child_env() -> dict[str, str]:
+    """The environment for an `alertbot` child process: the morphology database, and no
+    $ALERTBOT_CONFIG from the developer's shell."""
+    env = dict(os.environ)
+    env["CAMELTOOLS_DATA"] = str(_camel_data().root)
+    env.pop("ALERTBOT_CONFIG", None)
+    return env
 
 
 @pytest.fixture(scope="session")

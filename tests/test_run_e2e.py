@@ -4,29 +4,22 @@ a subprocess, a temporary config and database, alerts read back from stdout."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
-from alertbot import camel_data
 from alertbot.config import load_config
-from alertbot.errors import CamelDataError
 from alertbot.store import Store
 from alertbot.stories.fingerprint import fingerprint, similarity
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher
 from testsupport.httpserver import LocalServer
+from testsupport.processes import run_cli
 from testsupport.sourcefixtures import NewsItem, article_page, news_items, rss
 
-RUN_TIMEOUT = 90  # seconds for one `run --once` (morphology load + cold analysis: ~10-20 s)
 FEED_HEADERS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -34,35 +27,6 @@ PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8"}
 OUTLET_A_IDS = ("ant-1", "ant-2", "ant-4", "ant-5")
 OUTLET_B_IDS = ("ant-9", "ant-10", "ant-11", "ant-12")
 NEW_ID = "ant-15"  # not served before the third run; it mentions Egypt too
-
-
-@pytest.fixture
-def child_env() -> dict[str, str]:
-    """The environment for an `alertbot` child process, with the morphology database."""
-    try:
-        data = camel_data.require_installed(camel_data.camel_data_dir())
-    except CamelDataError as exc:
-        pytest.fail(
-            f'{exc}\nIn development: export CAMELTOOLS_DATA="$(cd ../shared/camel-data && pwd)"',
-            pytrace=False,
-        )
-    env = dict(os.environ)
-    env["CAMELTOOLS_DATA"] = str(data.root)
-    env.pop("ALERTBOT_CONFIG", None)
-    return env
-
-
-def run_cli(args: Sequence[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    """`python -m alertbot ARGS` to completion (killed if it outlives RUN_TIMEOUT)."""
-    return subprocess.run(
-        [sys.executable, "-m", "alertbot", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=RUN_TIMEOUT,
-    )
 
 
 def alerted_urls(stdout: str) -> list[str]:

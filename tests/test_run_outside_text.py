@@ -7,23 +7,16 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-import pytest
-
-from alertbot import camel_data
-from alertbot.errors import CamelDataError
 from testsupport.httpserver import LocalServer
+from testsupport.processes import run_cli
 
-RUN_TIMEOUT = 90
 FEED_HEADERS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -57,33 +50,6 @@ PAGE_DATE_ONLY_TEXT = [
     " الفراولة والعنب والبصل.",
     "وتوقع خبراء استمرار النمو في الموسم المقبل مع فتح أسواق جديدة في آسيا وأفريقيا.",
 ]
-
-
-@pytest.fixture
-def child_env() -> dict[str, str]:
-    try:
-        data = camel_data.require_installed(camel_data.camel_data_dir())
-    except CamelDataError as exc:
-        pytest.fail(
-            f'{exc}\nIn development: export CAMELTOOLS_DATA="$(cd ../shared/camel-data && pwd)"',
-            pytrace=False,
-        )
-    env = dict(os.environ)
-    env["CAMELTOOLS_DATA"] = str(data.root)
-    env.pop("ALERTBOT_CONFIG", None)
-    return env
-
-
-def run_cli(args: Sequence[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "alertbot", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=RUN_TIMEOUT,
-    )
 
 
 def write_config(path: Path, database: Path, sources: Sequence[tuple[str, str]]) -> Path:

@@ -117,3 +117,18 @@ def _stat(pid: int) -> dict[str, object]:
     # The command name is in parentheses and may hold spaces; the fields after it are not.
     fields = text[text.rindex(")") + 2 :].split()
     return {"state": fields[0], "ppid": int(fields[1])}
+
+
+def run_cli(
+    args: Sequence[str], env: Mapping[str, str], cwd: Path, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    """`python -m alertbot ARGS` to completion (killed if it outlives `timeout`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "alertbot", *args],
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
