@@ -18,7 +18,8 @@ has for Arabic: clitic-stripped terms and the analyzer's proper-noun readings.
   article, falling linearly to `LATE_FACTOR` at the end of the window.
 * score ≥ `JOIN`: the same event (joined); ≥ `RELATED`: a follow-up, reaction or update
   (related: a new story linked to that one); else a new story. A copy or a light rewrite
-  (the MinHash fingerprint at `COPY` or more) joins whatever its score.
+  (the MinHash fingerprint at `COPY` or more, against a candidate's latest articles) joins
+  whatever its score.
 
 The thresholds were chosen on hand-labelled pairs from the corpus (bench/stories_bench.py,
 tests/fixtures/story-pairs*.toml): a wrong join hides an event from the reader, which is
@@ -39,9 +40,10 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Generic, TypeVar
 
+import numpy as np
+
 from alertbot.stories import WINDOW
 from alertbot.stories.fingerprint import Fingerprint
-from alertbot.stories.index import StoryIndex
 from alertbot.stories.vectors import (
     ArticleTerms,
     DocumentFrequencies,
@@ -58,6 +60,7 @@ LATE_FACTOR = 0.5
 CANDIDATE_TERMS = 12  # the article's heaviest terms that find candidate stories
 ARTICLE_TERMS = 60  # an article's vector keeps its heaviest terms
 CENTROID_TERMS = 80  # and a story's centroid its heaviest
+PRINTS_KEPT = 4  # MinHashes a story keeps of its latest articles, to know their copies
 
 K = TypeVar("K", bound=Hashable)
 
@@ -100,6 +103,11 @@ class _Story:
     last: datetime
     norm: float = 0.0
     size: int = 0
+    prints: list[np.ndarray] = field(default_factory=list)  # its latest articles' MinHashes
+
+    def copied_by(self, values: np.ndarray) -> bool:
+        """True when a MinHash is a copy or light rewrite of one of the story's articles."""
+        return any(float((values == p).mean()) >= COPY for p in self.prints)
 
     def absorb(self, vector: Vector) -> None:
         for term, weight in vector.items():
@@ -128,7 +136,7 @@ class Clusterer(Generic[K]):
     furniture: Furniture = field(default_factory=Furniture)
     _stories: dict[K, _Story] = field(default_factory=dict)
     _postings: dict[str, set[K]] = field(default_factory=dict)
-    _copies: StoryIndex = field(default_factory=lambda: StoryIndex(threshold=COPY))
+    _hashes: dict[bytes, K] = field(default_factory=dict)  # content hash -> its story
 
     def __len__(self) -> int:
         return len(self._stories)
@@ -139,10 +147,12 @@ class Clusterer(Generic[K]):
         vector = self.frequencies.vector(counts, article.terms.title, article.terms.names)
         if len(vector) > ARTICLE_TERMS:
             vector = normalised(dict(heapq.nlargest(ARTICLE_TERMS, vector.items(), key=_weight)))
-        copy = self._copies.find(article.fingerprint, article.published, WINDOW)
-        if copy is not None and copy in self._stories:
+        same = self._hashes.get(article.fingerprint.content_hash)
+        if same is not None and same in self._stories:
+            return Decision(Relation.JOINED, same, 1.0, vector, counts)
+        best, score, copy = self._best(vector, article)
+        if copy is not None:
             return Decision(Relation.JOINED, copy, 1.0, vector, counts)
-        best, score = self._best(vector, article.published)
         if best is not None and score >= self.join:
             return Decision(Relation.JOINED, best, score, vector, counts)
         if best is not None and score >= self.related:
@@ -162,7 +172,8 @@ class Clusterer(Generic[K]):
             self._postings.setdefault(term, set()).add(key)
         story.first = min(story.first, article.published)
         story.last = max(story.last, article.published)
-        self._copies.add(key, article.fingerprint, article.published)  # type: ignore[arg-type]
+        story.prints = [*story.prints[-(PRINTS_KEPT - 1) :], _values(article.fingerprint)]
+        self._hashes[article.fingerprint.content_hash] = key
         self.learn(article, decision.counts)
 
     def learn(self, article: Article, counts: Counter[str] | None = None) -> None:
@@ -179,7 +190,7 @@ class Clusterer(Generic[K]):
         for key in gone:
             for term in self._stories.pop(key).centroid:
                 self._unpost(term, key)
-        self._copies.forget_before(cutoff)
+        self._hashes = {h: k for h, k in self._hashes.items() if k not in gone}
         self.furniture.forget_before(cutoff - WINDOW)
 
     def _unpost(self, term: str, key: K) -> None:
@@ -189,11 +200,15 @@ class Clusterer(Generic[K]):
             if not keys:
                 del self._postings[term]
 
-    def _best(self, vector: Vector, at: datetime) -> tuple[K | None, float]:
+    def _best(self, vector: Vector, article: Article) -> tuple[K | None, float, K | None]:
+        """The best-scoring candidate and its score, and a candidate the article copies
+        (a copy shares its heaviest terms, so it is among the candidates)."""
         heaviest = heapq.nlargest(CANDIDATE_TERMS, vector.items(), key=_weight)
         candidates: set[K] = set()
         for term, _ in heaviest:
             candidates |= self._postings.get(term, set())
+        at = article.published
+        values = _values(article.fingerprint)
         best: K | None = None
         best_score = 0.0
         for key in candidates:
@@ -201,10 +216,16 @@ class Clusterer(Generic[K]):
             gap = max(at - story.last, story.first - at, timedelta(0))
             if gap > WINDOW:
                 continue
+            if story.copied_by(values):
+                return key, 1.0, key
             score = story.cosine(vector) * _time_factor(gap)
             if score > best_score:
                 best, best_score = key, score
-        return best, best_score
+        return best, best_score, None
+
+
+def _values(fingerprint: Fingerprint) -> np.ndarray:
+    return np.asarray(fingerprint.hashvalues, dtype=np.uint32)
 
 
 def _weight(term_weight: tuple[str, float]) -> float:
