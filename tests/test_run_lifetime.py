@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -14,28 +13,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from alertbot import camel_data
 from alertbot.cli import cli
-from alertbot.errors import CamelDataError
 from testsupport.httpserver import LocalServer
-from testsupport.processes import alertbot_process, children_of, command_line, exited
+from testsupport.processes import (
+    alertbot_process,
+    children_of,
+    command_line,
+    exited,
+    write_run_config,
+)
 from testsupport.sourcefixtures import news_items, rss
 
 START_TIMEOUT = 90.0  # morphology load, first poll and first alert
 GONE_TIMEOUT = 10.0  # for the orphans of a killed run to notice and exit
 LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram", "hpack", "alertbot")
-
-
-@pytest.fixture
-def env() -> dict[str, str]:
-    """The environment of an `alertbot` child, with the morphology database."""
-    try:
-        data = camel_data.require_installed(camel_data.camel_data_dir())
-    except CamelDataError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    env = {**os.environ, "CAMELTOOLS_DATA": str(data.root)}
-    env.pop("ALERTBOT_CONFIG", None)
-    return env
 
 
 @pytest.fixture
@@ -48,7 +39,7 @@ def logger_levels() -> Iterator[None]:
 
 
 def test_one_run_per_database_and_nothing_outlives_a_killed_run(
-    tmp_path: Path, env: dict[str, str], logger_levels: None
+    tmp_path: Path, child_env: dict[str, str], logger_levels: None
 ) -> None:
     """Pins issue 11: a second `alertbot run` on the same database exits 2 naming the
     first one's pid, while `status` and `check` still work beside it; after kill -9 of the
@@ -61,15 +52,11 @@ def test_one_run_per_database_and_nothing_outlives_a_killed_run(
                            start=datetime.now(UTC) - timedelta(hours=1))  # fmt: skip
         feed = rss(items, base_url=base, full_text=True)
         server.route("/news/rss.xml", feed, headers={"Content-Type": "application/rss+xml"})
-        config_file = tmp_path / "alertbot.toml"
-        config_file.write_text(
-            f"database = {json.dumps(str(database))}\n\n"
-            f'[[source]]\nname = "News"\nurl = {json.dumps(server.url("/news/rss.xml"))}\n\n'
-            '[[watch]]\nname = "Egypt"\nquery = "مصر"\n',
-            encoding="utf-8",
+        config_file = write_run_config(
+            tmp_path / "alertbot.toml", database, "News", server.url("/news/rss.xml")
         )
         run = ["run", "--config", str(config_file)]
-        with alertbot_process(run, env, tmp_path) as first:
+        with alertbot_process(run, child_env, tmp_path) as first:
             # The first alert comes after the feed was parsed in a pool worker.
             alerted = first.out.wait_for(
                 lambda lines: any(line.startswith("● ") for line in lines), START_TIMEOUT
@@ -80,7 +67,7 @@ def test_one_run_per_database_and_nothing_outlives_a_killed_run(
             assert any("spawn_main" in c for c in commands), commands
             assert any("resource_tracker" in c for c in commands), commands
 
-            with alertbot_process([*run, "--once"], env, tmp_path) as second:
+            with alertbot_process([*run, "--once"], child_env, tmp_path) as second:
                 status = second.proc.wait(timeout=START_TIMEOUT)
                 second.err.close()
             assert status == 2, str(second.err)
@@ -107,7 +94,7 @@ def test_one_run_per_database_and_nothing_outlives_a_killed_run(
 
         # A new run takes the lock (and writes its pid in the lock file) at once.
         lock = database.with_name("alertbot.db.lock")
-        with alertbot_process(run, env, tmp_path) as third:
+        with alertbot_process(run, child_env, tmp_path) as third:
             deadline = time.monotonic() + START_TIMEOUT
             while lock.read_text().strip() != str(third.proc.pid):
                 assert third.proc.poll() is None, str(third.err)

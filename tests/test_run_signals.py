@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -14,10 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from alertbot import camel_data
-from alertbot.errors import CamelDataError
 from testsupport.httpserver import LocalServer
-from testsupport.processes import Lines, alertbot_process
+from testsupport.processes import Lines, alertbot_process, write_run_config
 from testsupport.sourcefixtures import news_items, rss
 
 START_TIMEOUT = 90.0  # morphology load, first poll and first alert
@@ -25,30 +22,26 @@ STOP_TIMEOUT = 10.0
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_run_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
+def test_run_stops_cleanly_on_signal(
+    tmp_path: Path, sig: signal.Signals, child_env: dict[str, str]
+) -> None:
     """Pins shutdown: the scheduled `run` exits 0 within 10 s of SIGTERM or SIGINT, its
     last word on stderr being "alertbot: stopped"."""
-    try:
-        data = camel_data.require_installed(camel_data.camel_data_dir())
-    except CamelDataError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    env = {**os.environ, "CAMELTOOLS_DATA": str(data.root)}
     with LocalServer() as server:
         base = server.url("/news")
         items = news_items(ids=["ant-2", "ant-9"], base_url=base, arabic_slugs=False,
                            start=datetime.now(UTC) - timedelta(hours=1))  # fmt: skip
         feed = rss(items, base_url=base, full_text=True)
         server.route("/news/rss.xml", feed, headers={"Content-Type": "application/rss+xml"})
-        config_file = tmp_path / "alertbot.toml"
-        config_file.write_text(
-            f"database = {json.dumps(str(tmp_path / 'alertbot.db'))}\n\n"
-            f'[[source]]\nname = "News"\nurl = {json.dumps(server.url("/news/rss.xml"))}\n\n'
-            '[[watch]]\nname = "Egypt"\nquery = "مصر"\n',
-            encoding="utf-8",
+        config_file = write_run_config(
+            tmp_path / "alertbot.toml",
+            tmp_path / "alertbot.db",
+            "News",
+            server.url("/news/rss.xml"),
         )
         proc = subprocess.Popen(
             [sys.executable, "-m", "alertbot", "run", "--config", str(config_file)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env, cwd=tmp_path,
             start_new_session=True,
         )  # fmt: skip
         try:
@@ -87,28 +80,21 @@ def test_run_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> Non
     assert err.lines[-1] == "alertbot: stopped", "\n".join(err.lines)
 
 
-def test_sigterm_with_a_hung_poll_abandons_it_quietly_within_the_grace(tmp_path: Path) -> None:
+def test_sigterm_with_a_hung_poll_abandons_it_quietly_within_the_grace(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
     """Pins the README's 5 s of grace (issue 11): SIGTERM while a source's fetch hangs
     exits 0 within GRACE + 2 s, with one line naming the abandoned poll and no traceback
     (APScheduler logged one CancelledError traceback per cancelled job, and the exit took
     up to 16 s)."""
     from alertbot.scheduler import GRACE
 
-    try:
-        data = camel_data.require_installed(camel_data.camel_data_dir())
-    except CamelDataError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    env = {**os.environ, "CAMELTOOLS_DATA": str(data.root)}
     with LocalServer() as server:
         server.hang("/feed")
-        config_file = tmp_path / "alertbot.toml"
-        config_file.write_text(
-            f"database = {json.dumps(str(tmp_path / 'alertbot.db'))}\n\n"
-            f'[[source]]\nname = "Hung"\nurl = {json.dumps(server.url("/feed"))}\n\n'
-            '[[watch]]\nname = "Egypt"\nquery = "مصر"\n',
-            encoding="utf-8",
+        config_file = write_run_config(
+            tmp_path / "alertbot.toml", tmp_path / "alertbot.db", "Hung", server.url("/feed")
         )
-        with alertbot_process(["run", "--config", str(config_file)], env, tmp_path) as child:
+        with alertbot_process(["run", "--config", str(config_file)], child_env, tmp_path) as child:
             # The fetch of the hung source is under way (the server holds it unanswered).
             deadline = time.monotonic() + START_TIMEOUT
             while not server.requests_to("/feed") and child.proc.poll() is None:

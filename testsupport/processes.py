@@ -13,6 +13,7 @@ orphan behind.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -132,3 +133,14 @@ def run_cli(
         encoding="utf-8",
         timeout=timeout,
     )
+
+
+def write_run_config(config_file: Path, database: Path, source: str, url: str) -> Path:
+    """A config polling one source, with one watch (Egypt, مصر), for an `alertbot run`."""
+    config_file.write_text(
+        f"database = {json.dumps(str(database))}\n\n"
+        f'[[source]]\nname = "{source}"\nurl = {json.dumps(url)}\n\n'
+        '[[watch]]\nname = "Egypt"\nquery = "مصر"\n',
+        encoding="utf-8",
+    )
+    return config_file
