@@ -53,8 +53,7 @@ from alertbot.sources.health import SourceHealth, after_failure, after_success
 from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Skipped, Validators
 from alertbot.sources.poll import Poller, PollResult
 from alertbot.store import Store, StoreRunner
-from alertbot.stories import StoryId
-from alertbot.stories.index import WINDOW
+from alertbot.stories import WINDOW, StoryId
 
 if TYPE_CHECKING:
     from alertbot.bot.runtime import TelegramRuntime

@@ -25,8 +25,7 @@ from alertbot.config import load_config
 from alertbot.errors import CamelDataError
 from alertbot.sources.poll import MAX_ENTRIES_PER_POLL
 from alertbot.stories.cluster import JOIN
-from alertbot.stories.fingerprint import fingerprint, similarity
-from alertbot.stories.index import THRESHOLD
+from alertbot.stories.fingerprint import THRESHOLD, fingerprint, similarity
 from alertbot.stories.stream import name_test
 from alertbot.stories.vectors import DocumentFrequencies, cosine, terms_of
 from alertbot.text.lemmatize import Lemmatizer

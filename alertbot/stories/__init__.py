@@ -1,7 +1,9 @@
 """Stories: the same news from another outlet, or lightly rewritten, is one story.
 
     fingerprint.py   Fingerprint: MinHash of content-word shingles + content hash
-    index.py         StoryIndex: which recent story a fingerprint joins
+    cluster.py       Clusterer: joined, related or new (TF-IDF story centroids)
+    vectors.py       the terms of an article, furniture, document frequencies
+    stream.py        a stream of articles clustered from a fresh state (alertbot stories)
 
 The package itself holds only `StoryId` and `WINDOW`, so the store and `alertbot status`
 can name them without loading numpy and datasketch.

@@ -148,7 +148,7 @@ class Clusterer(Generic[K]):
         if len(vector) > ARTICLE_TERMS:
             vector = normalised(dict(heapq.nlargest(ARTICLE_TERMS, vector.items(), key=_weight)))
         same = self._hashes.get(article.fingerprint.content_hash)
-        if same is not None and same in self._stories:
+        if same is not None and same in self._stories and self._gap(same, article) <= WINDOW:
             return Decision(Relation.JOINED, same, 1.0, vector, counts)
         best, score, copy = self._best(vector, article)
         if copy is not None:
@@ -193,6 +193,12 @@ class Clusterer(Generic[K]):
         self._hashes = {h: k for h, k in self._hashes.items() if k not in gone}
         self.furniture.forget_before(cutoff - WINDOW)
 
+    def _gap(self, key: K, article: Article) -> timedelta:
+        """How far the article is from story `key`'s articles in time (0 inside its span)."""
+        story = self._stories[key]
+        at = article.published
+        return max(at - story.last, story.first - at, timedelta(0))
+
     def _unpost(self, term: str, key: K) -> None:
         keys = self._postings.get(term)
         if keys is not None:
@@ -207,13 +213,12 @@ class Clusterer(Generic[K]):
         candidates: set[K] = set()
         for term, _ in heaviest:
             candidates |= self._postings.get(term, set())
-        at = article.published
         values = _values(article.fingerprint)
         best: K | None = None
         best_score = 0.0
         for key in candidates:
             story = self._stories[key]
-            gap = max(at - story.last, story.first - at, timedelta(0))
+            gap = self._gap(key, article)
             if gap > WINDOW:
                 continue
             if story.copied_by(values):
