@@ -7,7 +7,6 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,9 @@ from testsupport.processes import (
     children_of,
     command_line,
     exited,
+    serve_news_feed,
     write_run_config,
 )
-from testsupport.sourcefixtures import news_items, rss
 
 START_TIMEOUT = 90.0  # morphology load, first poll and first alert
 GONE_TIMEOUT = 10.0  # for the orphans of a killed run to notice and exit
@@ -47,14 +46,8 @@ def test_one_run_per_database_and_nothing_outlives_a_killed_run(
     running, reparented to init), and the OS has released the lock: a new run takes it."""
     database = tmp_path / "state" / "alertbot.db"
     with LocalServer() as server:
-        base = server.url("/news")
-        items = news_items(ids=["ant-2", "ant-9"], base_url=base, arabic_slugs=False,
-                           start=datetime.now(UTC) - timedelta(hours=1))  # fmt: skip
-        feed = rss(items, base_url=base, full_text=True)
-        server.route("/news/rss.xml", feed, headers={"Content-Type": "application/rss+xml"})
-        config_file = write_run_config(
-            tmp_path / "alertbot.toml", database, "News", server.url("/news/rss.xml")
-        )
+        feed_url = serve_news_feed(server)
+        config_file = write_run_config(tmp_path / "alertbot.toml", database, "News", feed_url)
         run = ["run", "--config", str(config_file)]
         with alertbot_process(run, child_env, tmp_path) as first:
             # The first alert comes after the feed was parsed in a pool worker.

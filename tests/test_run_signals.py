@@ -8,14 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from testsupport.httpserver import LocalServer
-from testsupport.processes import Lines, alertbot_process, write_run_config
-from testsupport.sourcefixtures import news_items, rss
+from testsupport.processes import Lines, alertbot_process, serve_news_feed, write_run_config
 
 START_TIMEOUT = 90.0  # morphology load, first poll and first alert
 STOP_TIMEOUT = 10.0
@@ -28,16 +26,12 @@ def test_run_stops_cleanly_on_signal(
     """Pins shutdown: the scheduled `run` exits 0 within 10 s of SIGTERM or SIGINT, its
     last word on stderr being "alertbot: stopped"."""
     with LocalServer() as server:
-        base = server.url("/news")
-        items = news_items(ids=["ant-2", "ant-9"], base_url=base, arabic_slugs=False,
-                           start=datetime.now(UTC) - timedelta(hours=1))  # fmt: skip
-        feed = rss(items, base_url=base, full_text=True)
-        server.route("/news/rss.xml", feed, headers={"Content-Type": "application/rss+xml"})
+        feed_url = serve_news_feed(server)
         config_file = write_run_config(
             tmp_path / "alertbot.toml",
             tmp_path / "alertbot.db",
             "News",
-            server.url("/news/rss.xml"),
+            feed_url,
         )
         proc = subprocess.Popen(
             [sys.executable, "-m", "alertbot", "run", "--config", str(config_file)],

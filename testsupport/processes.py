@@ -21,8 +21,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
+
+from testsupport.httpserver import LocalServer
+from testsupport.sourcefixtures import news_items, rss
 
 
 class Lines:
@@ -133,6 +137,17 @@ def run_cli(
         encoding="utf-8",
         timeout=timeout,
     )
+
+
+def serve_news_feed(server: LocalServer) -> str:
+    """Two corpus articles (one mentions Egypt) as a whole-text feed at /news/rss.xml,
+    published an hour ago; returns the feed's URL."""
+    base = server.url("/news")
+    items = news_items(ids=["ant-2", "ant-9"], base_url=base, arabic_slugs=False,
+                       start=datetime.now(UTC) - timedelta(hours=1))  # fmt: skip
+    feed = rss(items, base_url=base, full_text=True)
+    server.route("/news/rss.xml", feed, headers={"Content-Type": "application/rss+xml"})
+    return server.url("/news/rss.xml")
 
 
 def write_run_config(config_file: Path, database: Path, source: str, url: str) -> Path:
