@@ -16,10 +16,11 @@ completed in batches (`MAX_ENTRIES_PER_POLL`, up to `MAX_ROUNDS` batches); what 
 leaves waiting, and every entry it skipped, is logged in one line and kept with the health
 for `alertbot status`.
 
-Threads. The event loop runs the jobs and the bot; the pipeline's worker owns the matcher
-(preparing articles, recompiling watches); the store's thread (`alertbot.store.runner`)
-owns the database and the story index. So a bot command's store call never waits for a
-poll's matching, only for at most one short transaction.
+Threads. The event loop runs the jobs and the bot; the pipeline's worker prepares articles
+with the matcher (a chat's new watches are compiled beside it and swapped in between two
+articles); the store's thread (`alertbot.store.runner`) owns the database and the story
+index, and records a poll's articles a few at a time. So a bot command never waits for a
+poll's matching, and its store call only for at most one short transaction.
 
 A source that keeps failing backs off (`alertbot.sources.health`); its scheduled runs are
 skipped until its next poll time. After `TELL_ADMINS_AFTER` failed polls in a row the
@@ -67,6 +68,7 @@ DISPATCH_EVERY = timedelta(seconds=5)
 PRUNE_EVERY = timedelta(days=1)
 RECAP_CHECK = timedelta(minutes=1)  # how often the daily recap's time is checked
 MAX_ROUNDS = 10  # batches of new entries completed in one poll of a source
+RECORD_CHUNK = 10  # articles recorded in one transaction (about 50 ms of the store's thread)
 TELL_ADMINS_AFTER = 3  # failed polls in a row after which the admins are told, once
 GRACE = 5.0  # seconds running work gets at shutdown before it is cancelled
 PIPELINE_WAIT = 1.0  # seconds a step still on the pipeline's worker gets after that
@@ -137,6 +139,7 @@ class Scheduler:
         self._running: dict[asyncio.Task[Any], str] = {}  # job runs, and what they are
         self._abandoned: set[asyncio.Task[Any]] = set()  # cancelled by shutdown
         self._scheduler: AsyncIOScheduler | None = None
+        self._watch_changes = asyncio.Lock()  # set_chat_watches, one at a time
         self.sources: dict[str, Source] = {}
         for config_source in config.sources:
             self._add(Source(config_source, trusted=True))
@@ -154,17 +157,26 @@ class Scheduler:
         self.sources[source.key] = source
 
     async def in_pipeline(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run matcher work (preparing articles, recompiling watches) on the pipeline's
-        worker thread, in order, off the event loop."""
+        """Run matcher work (preparing articles) on the pipeline's worker thread, in order,
+        off the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._work, partial(function, *args, **kwargs))
 
     async def set_chat_watches(self) -> None:
-        """Recompile the watches after a chat's changed (read from the store)."""
-        chat_watches = await self.db.run(self.db.store.all_chat_watches)
-        current = self.pipeline.watchlists
-        watchlists = Watchlists(current.config_watches, current.config_recipients, chat_watches)
-        await self.in_pipeline(self.pipeline.set_watchlists, watchlists)
+        """Recompile the watches after a chat's changed (read from the store); every
+        article prepared from the moment this returns is matched with them.
+
+        Compiled on a thread of its own, not queued on the pipeline's worker: behind a
+        poll's batch there, the /watch or /unwatch that asked would wait seconds for its
+        answer. The new matcher replaces the old one between two articles of a batch
+        (`Pipeline.set_watchlists` only assigns it). One change at a time, so that an
+        older reading of the store never replaces a newer one.
+        """
+        async with self._watch_changes:
+            chat_watches = await self.db.run(self.db.store.all_chat_watches)
+            current = self.pipeline.watchlists
+            watchlists = Watchlists(current.config_watches, current.config_recipients, chat_watches)
+            await asyncio.to_thread(self.pipeline.set_watchlists, watchlists)
 
     # -- polling -----------------------------------------------------------------------
 
@@ -259,9 +271,15 @@ class Scheduler:
             log.info("source %r: %s", name, "; ".join(parts))
 
     async def _process(self, result: PollResult) -> ProcessCounts:
-        """Prepare a poll's articles on the pipeline's worker, record them on the store's."""
+        """Prepare a poll's articles on the pipeline's worker, record them on the store's,
+        `RECORD_CHUNK` at a time: each is one transaction, short enough that a bot command's
+        store call queued behind it is answered promptly."""
         prepared = await self.in_pipeline(self.pipeline.prepare, result.articles, self.clock())
-        return await self.db.run(self.pipeline.record, self.db.store, prepared, self.clock())
+        counts = ProcessCounts()
+        for start in range(0, len(prepared), RECORD_CHUNK):
+            chunk = prepared[start : start + RECORD_CHUNK]
+            counts.add(await self.db.run(self.pipeline.record, self.db.store, chunk, self.clock()))
+        return counts
 
     async def _within_deadline(
         self, source: Source, step: Awaitable[PollResult], abandoned: PollResult

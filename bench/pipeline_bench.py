@@ -226,6 +226,10 @@ class NullNotifier:
         self.received.append((time.time(), alert.url, alert.title))
         return None
 
+    async def story_grew(self, story_id: Any) -> int:
+        """No sent message to edit (the console's answer too)."""
+        return 0
+
 
 def bench_config(path: Path) -> Any:
     """The repository's config (no Telegram), with the broad watches added."""
@@ -290,18 +294,23 @@ class Pass:
 
 
 def time_pipeline(app: Any) -> list[float]:
-    """Wrap this app's `pipeline.process` to add up the seconds it runs (bench only)."""
+    """Wrap this app's `pipeline.prepare` (the pipeline's thread) and `pipeline.record` (the
+    store's) to add up the seconds they run (bench only)."""
     spent = [0.0]
-    process = app.pipeline.process
+    pipeline = app.pipeline
 
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return process(*args, **kwargs)
-        finally:
-            spent[0] += time.perf_counter() - t0
+    def timed(step: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return step(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - t0
 
-    app.pipeline.process = timed
+        return run
+
+    pipeline.prepare = timed(pipeline.prepare)
+    pipeline.record = timed(pipeline.record)
     return spent
 
 
@@ -618,21 +627,26 @@ def memory_child(args: argparse.Namespace) -> None:
     print("MEMORY_JSON " + json.dumps(figures))
 
 
-def memory(server: Server, args: argparse.Namespace, pool: Any) -> dict[str, Any]:
-    """Fill a database here, then measure the app on it in a child process."""
-    # Filled in memory when /dev/shm exists (the store fsyncs every commit: 20,000 of them
-    # on disk take minutes), then copied to a file on disk, closed and checkpointed.
+def fill_state(database: Path, items: int, story_share: float, pool: Any) -> float:
+    """`fill_database` at `database` (a file on disk); returns the seconds taken.
+
+    Filled in memory when /dev/shm exists (the store fsyncs every commit: 20,000 of them on
+    disk take minutes), then copied to `database`, closed and checkpointed."""
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    with (
-        tempfile.TemporaryDirectory(prefix="pipeline-bench-") as tmp,
-        tempfile.TemporaryDirectory(prefix="pipeline-bench-fill-", dir=shm) as fill_dir,
-    ):
-        database = Path(tmp) / "alertbot.db"
+    with tempfile.TemporaryDirectory(prefix="pipeline-bench-fill-", dir=shm) as fill_dir:
         filled = Path(fill_dir) / "alertbot.db"
-        fill_s = fill_database(filled, args.items, args.story_share, pool)
+        seconds = fill_database(filled, items, story_share, pool)
         for suffix in ("", "-wal"):
             if Path(f"{filled}{suffix}").exists():
                 shutil.copyfile(f"{filled}{suffix}", f"{database}{suffix}")
+    return seconds
+
+
+def memory(server: Server, args: argparse.Namespace, pool: Any) -> dict[str, Any]:
+    """Fill a database here, then measure the app on it in a child process."""
+    with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as tmp:
+        database = Path(tmp) / "alertbot.db"
+        fill_s = fill_state(database, args.items, args.story_share, pool)
         site = build_feeds(server.root, "mem", args.feeds, args.articles, datetime.now(UTC))
         server.add([r for f in site for r in f.routes])
         command = [

@@ -118,8 +118,14 @@ async def test_watch_answers_how_it_was_understood_and_a_backtest(bot, api):
     reply = await say(api, READER, "/watch مفاوضات: مفاوضات OR ناريشكين")
     assert "Watching مفاوضات" in reply
     assert "مفاوضة" in reply  # the lemma it was understood as
-    assert "would have matched 2 stories (2 articles of 2 stored)" in reply
-    assert [w.name for w in store.chat_watches(READER)] == ["مفاوضات"]
+    assert "Looking back over the last 7 days" in reply
+    assert [w.name for w in store.chat_watches(READER)] == ["مفاوضات"]  # stored by then
+    # The backtest is edited into the answer.
+    [answer] = api.sent(READER)
+    [edit] = await api.until(lambda a: a.edits(READER, answer.message_id), timeout=10)
+    assert "Watching مفاوضات" in edit.text and "مفاوضة" in edit.text
+    assert "would have matched 2 stories (2 articles of 2 stored)" in edit.text
+    assert "Looking back" not in edit.text
     reply = await say(api, READER, "/list")
     assert "مفاوضات" in reply
 
@@ -301,7 +307,7 @@ async def test_buttons_mute_a_story_and_unwatch_after_confirming(bot, api):
     assert "Stop watching" in confirm.text
     yes = confirm.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     api.press_button(READER, confirm.message_id, yes)
-    await api.until(lambda a: a.edits(READER), timeout=10)
+    await api.until(lambda a: a.edits(READER, confirm.message_id), timeout=10)
     assert store.chat_watches(READER) == []
 
 

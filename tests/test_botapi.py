@@ -274,6 +274,19 @@ async def test_get_updates_long_polls(bot, api):
     assert api.pending_updates() == []
 
 
+async def test_delivered_is_when_get_updates_first_handed_an_update_out(bot, api):
+    ticks = iter(range(100, 200))
+    api.clock = lambda: float(next(ticks))
+    update_id = api.send_text(5, "/list")
+    assert api.delivered(update_id) is None  # queued, not handed out yet
+    [update] = await bot.get_updates()
+    assert update.update_id == update_id
+    first = api.delivered(update_id)
+    assert first is not None
+    await bot.get_updates()  # handed out again (not confirmed): the first time stands
+    assert api.delivered(update_id) == first
+
+
 async def test_get_updates_limit_and_allowed_updates(bot, api):
     for i in range(3):
         api.send_text(-100, f"msg {i}", chat_type="group")
@@ -296,7 +309,7 @@ async def test_close_wakes_a_long_poll():
     api = BotApi().start()
     async with Bot(TOKEN, base_url=api.url) as bot:
         task = asyncio.create_task(bot.get_updates(timeout=10, read_timeout=15))
-        await api.until(lambda a: a._poll_generation)  # the poll has arrived
+        await api.until(lambda a: a.polls())  # the poll has arrived
         started = time.monotonic()
         await asyncio.to_thread(api.close)
         with contextlib.suppress(NetworkError):

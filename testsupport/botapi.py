@@ -9,6 +9,8 @@
         api.delay_next("sendMessage", 2.0)              # acted on, then answered 2 s late
         api.wait_for(lambda a: a.sent(chat_id=5))       # from a thread; `await api.until(...)`
         api.sent(5)[-1].text, api.edits(), api.commands("ar"), api.calls
+        api.delivered(update_id)                        # when getUpdates first handed it out
+        api.polls()                                     # getUpdates requests arrived so far
 
 PTB builds `base_url + token + "/" + method` and POSTs form-encoded parameters (multipart when a
 file is attached), every value a string, objects as JSON; JSON bodies and query strings are
@@ -476,6 +478,7 @@ class BotApi(ServedInThread):
         self._cond = threading.Condition(threading.RLock())
         self._closing = threading.Event()
         self._updates: list[dict[str, Any]] = []
+        self._delivered: dict[int, float] = {}  # update_id -> when getUpdates first returned it
         self._next_update_id = 1
         self._allowed_updates: list[str] | None = None
         self._poll_generation = 0
@@ -707,6 +710,18 @@ class BotApi(ServedInThread):
         with self._cond:
             return [c for c in self.calls if c.method == _canonical(method)]
 
+    def polls(self) -> int:
+        """getUpdates requests that have arrived (`calls` records a long poll only when it
+        is answered)."""
+        with self._cond:
+            return self._poll_generation
+
+    def delivered(self, update_id: int) -> float | None:
+        """When (on `clock`) getUpdates first handed update `update_id` out; None if not yet:
+        where a reply's latency starts, as the bot sees it."""
+        with self._cond:
+            return self._delivered.get(update_id)
+
     def pending_updates(self) -> list[dict[str, Any]]:
         """Updates queued and not yet confirmed by a getUpdates offset."""
         with self._cond:
@@ -899,7 +914,11 @@ class BotApi(ServedInThread):
                         u for u in self._updates if set(u) - {"update_id"} <= allowed_set
                     ]
                 if self._updates or self._closing.is_set():
-                    return [json.loads(json.dumps(u)) for u in self._updates[:limit]]
+                    handed = self._updates[:limit]
+                    now = self.clock()
+                    for u in handed:
+                        self._delivered.setdefault(u["update_id"], now)
+                    return [json.loads(json.dumps(u)) for u in handed]
                 if generation != self._poll_generation:
                     raise ApiError(
                         409,

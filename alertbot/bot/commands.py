@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import (
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    Message,
     Update,
 )
 from telegram.ext import (
@@ -39,8 +40,6 @@ from alertbot.text.sanitize import clean_line
 
 if TYPE_CHECKING:
     from alertbot.scheduler import PollOutcome
-
-log = logging.getLogger(__name__)
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +157,15 @@ def argument_text(update: Update) -> str:
     return parts[1].strip() if len(parts) == 2 else ""
 
 
-async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the chat, in HTML, without link previews."""
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat, in HTML, without link previews; the answer sent (None when the
+    update has no message to answer)."""
     message = update.effective_message
-    if message is not None:
-        await message.reply_html(text, link_preview_options=NO_PREVIEW, reply_markup=markup)
+    if message is None:
+        return None
+    return await message.reply_html(text, link_preview_options=NO_PREVIEW, reply_markup=markup)
 
 
 def command(name: str) -> Callable[[Callable[..., Awaitable[None]]], Handler]:

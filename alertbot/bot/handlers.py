@@ -13,6 +13,7 @@ and tells the user in one line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 from alertbot.bot.commands import (
     BY_NAME,
     COMMANDS,
+    NO_PREVIEW,
     BotServices,
     Handler,
     admitted,
@@ -90,9 +92,10 @@ async def help_(update: Update, context: Any, s: BotServices, args: str) -> None
 
 @command("watch")
 async def watch(update: Update, context: Any, s: BotServices, args: str) -> None:
-    """Add a watch: how it was understood, and what it would have matched this week."""
+    """Add a watch: answer how it was understood once it is stored, then edit in what it
+    would have matched this week (the backtest takes seconds on a busy week)."""
     chat_id = chat_of(update)
-    trial = await s.db.read(s.watches.trial, chat_id, args)  # the backtest: off the write path
+    trial = await asyncio.to_thread(s.watches.trial, args)  # compiling: CPU, no database
     added = await s.db.run(s.watches.keep, s.store, chat_id, trial)
     await s.watches_changed()
     verb = "Watching" if added.new else "Updated"
@@ -103,7 +106,9 @@ async def watch(update: Update, context: Any, s: BotServices, args: str) -> None
             for word, lemmas in added.understood
         ]
         lines.append("Understood as: " + "; ".join(parts))
-    bt = added.backtest
+    days = s.watches.backtest_days
+    answer = await reply(update, "\n".join([*lines, f"Looking back over the last {days} days…"]))
+    bt = await s.db.read(s.watches.backtest, added.watch)  # the long read: off the write path
     lines.append(
         f"In the last {bt.days} days it would have matched {plural(bt.stories, 'story', 'stories')}"
         f" ({plural(bt.count, 'article')} of {bt.scanned} stored)" + (":" if bt.examples else ".")
@@ -111,7 +116,10 @@ async def watch(update: Update, context: Any, s: BotServices, args: str) -> None
     for ex in bt.examples:
         when = shown_time(ex.at, s.config.timezone, date_only=ex.date_only, zone=True)
         lines.append(f"• {link(ex.title, ex.url)} — {e(ex.source)}, {e(when)}")
-    await reply(update, "\n".join(lines))
+    if answer is not None:
+        await answer.edit_text(
+            "\n".join(lines), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+        )
 
 
 def link(title: str, url: str) -> str:
@@ -152,7 +160,8 @@ async def test(update: Update, context: Any, s: BotServices, args: str) -> None:
     config = (
         s.config.watches if s.config.telegram and chat_id in s.config.telegram.alert_chats else ()
     )
-    hits = await s.db.read(s.watches.test, chat_id, args, config)
+    watches = [*await s.db.run(s.store.chat_watches, chat_id), *config]
+    hits = await asyncio.to_thread(s.watches.test, watches, args)  # matching: CPU, no database
     if not hits:
         await reply(update, "None of this chat's watches matches that text.")
         return

@@ -5,16 +5,28 @@ notifier) and its updater long-polls for commands. PTB's own JobQueue is not bui
 scheduler in `alertbot.scheduler` runs every job, with or without Telegram (DESIGN.md). If
 Telegram cannot be reached at start, alerts wait in the outbox and the bot keeps trying
 to connect in the background; a rejected token is a configuration error.
+
+Updates of different chats are handled side by side, those of one chat in order
+(`ChatOrderedUpdates`): one chat's slow command never holds up another chat's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
+from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.request import HTTPXRequest
 
 from alertbot.bot import admin, handlers
@@ -27,6 +39,44 @@ log = logging.getLogger(__name__)
 
 RETRY_START = (5.0, 300.0)  # seconds: first and longest wait between connection attempts
 POLL_TIMEOUT = 30  # getUpdates long-poll seconds
+CONCURRENT_UPDATES = 64  # updates in hand at once, across chats
+
+
+class ChatOrderedUpdates(BaseUpdateProcessor):
+    """Handles the updates of different chats side by side, and those of one chat in the
+    order they came.
+
+    PTB's default handles one update at a time, so a command that waits (a /watch storing
+    its watch while a poll records its articles, a backtest) holds up every other chat's;
+    PTB's plain concurrent processing could let two commands of one chat overtake each
+    other (/watch, then /unwatch of the same name).
+    """
+
+    def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chats: dict[int | None, tuple[asyncio.Lock, int]] = {}  # lock, updates using it
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Handle `update` after the earlier updates of its chat."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        key = chat.id if chat is not None else None
+        lock, users = self._chats.get(key, (asyncio.Lock(), 0))
+        self._chats[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._chats[key]
+            if users == 1:
+                del self._chats[key]
+            else:
+                self._chats[key] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
 
 
 class TelegramRuntime:
@@ -42,6 +92,7 @@ class TelegramRuntime:
             .request(HTTPXRequest(connect_timeout=10, read_timeout=20, write_timeout=20))
             .get_updates_request(HTTPXRequest(connect_timeout=10, read_timeout=POLL_TIMEOUT + 10))
             .job_queue(None)
+            .concurrent_updates(ChatOrderedUpdates())
             .build()
         )
         self._starting: asyncio.Task[None] | None = None

@@ -2,15 +2,17 @@
 
     parse_watch_args(text)      "/watch NAME: QUERY" or "/watch QUERY"  -> Watch
     parse_duration_arg(text)    "/mute 2h30m"                          -> timedelta
-    WatchService.trial          compile, backtest over recent items   -> WatchTrial
+    WatchService.trial          parse and compile /watch's query        -> WatchTrial
     WatchService.keep           store it for the chat                 -> WatchAdded
+    WatchService.backtest       what it would have matched recently   -> Backtest
     WatchService.remove         /unwatch NAME                          -> bool
     WatchService.test           /test TEXT: what the watches match in it, highlighted
 
 Wrong arguments raise `UsageError`, whose message is a one-line answer for the user; a
 query that does not parse raises the parser's `QuerySyntaxError` unchanged. Everything here
-is synchronous (the handler runs it on the store runner's threads), works on the store it
-is handed, and reads the time only through the clock it is given.
+is synchronous (the handler runs it off the event loop: store work on the store runner's
+threads, matching a text on a thread of its own), works on the store it is handed, and
+reads the time only through the clock it is given.
 """
 
 from __future__ import annotations
@@ -73,14 +75,14 @@ class Backtest:
 
 @dataclass(frozen=True)
 class WatchAdded:
-    """The answer to /watch: the watch stored, how it was understood, and its backtest."""
+    """The first answer to /watch: the watch stored and how it was understood (its
+    backtest follows, `WatchService.backtest`)."""
 
     watch: Watch
     new: bool  # False when it replaced the query of a watch of the same name
     # (word as written, its lemmas as a user reads them): () for an Arabic name the
     # database does not know (matched by its letters); a Latin or Cyrillic word maps to itself.
     understood: tuple[tuple[str, tuple[str, ...]], ...]
-    backtest: Backtest
 
 
 @dataclass(frozen=True)
@@ -143,19 +145,19 @@ def parse_duration_arg(text: str) -> timedelta:
 
 @dataclass(frozen=True)
 class WatchTrial:
-    """A /watch compiled and tried on recent news, before it is stored."""
+    """A /watch parsed and compiled, before it is stored."""
 
     watch: Watch
     understood: tuple[tuple[str, tuple[str, ...]], ...]
-    backtest: Backtest
 
 
 class WatchService:
-    """A chat's own watches: try, keep, remove, list, test on a text.
+    """A chat's own watches: try, keep, backtest, remove, test on a text.
 
-    Each method takes the store it reads or writes, so the bot can run the long ones
-    (`trial`'s backtest, `test`) on the store runner's read-only connection and the
-    writes (`keep`, `remove`) on the store's thread; `add` does both, for one-off use.
+    The methods that need the database take the store they read or write, so the bot runs
+    the long read (`backtest`) on the store runner's read-only connection and the writes
+    (`keep`, `remove`) on the store's thread; `trial` and `test` need no database. `add` is
+    `trial` then `keep`, for one-off use.
     """
 
     def __init__(
@@ -171,24 +173,28 @@ class WatchService:
         self._backtest_days = backtest_days
         self._backtest_limit = backtest_limit
 
-    def trial(self, store: Store, chat_id: int, text: str) -> WatchTrial:
-        """/watch, first half: parse and compile the query (QuerySyntaxError is the user's
-        to fix), check the chat's room for it, and backtest it over recent items."""
+    @property
+    def backtest_days(self) -> int:
+        """How many days back `backtest` looks."""
+        return self._backtest_days
+
+    def trial(self, text: str) -> WatchTrial:
+        """/watch, first step: parse and compile the query (QuerySyntaxError is the user's
+        to fix)."""
         watch = parse_watch_args(text)
         matcher = Matcher([watch], self._lemmatizer)
-        self._check_room(store, chat_id, watch)
-        backtest = self._backtest(store, matcher, self._clock())
-        return WatchTrial(watch, _understood(matcher, watch), backtest)
+        return WatchTrial(watch, _understood(matcher, watch))
 
     def keep(self, store: Store, chat_id: int, trial: WatchTrial) -> WatchAdded:
-        """/watch, second half: store the watch for the chat (committed when this returns)."""
+        """/watch, second step: store the watch for the chat, if it has room for one more
+        (committed when this returns)."""
         self._check_room(store, chat_id, trial.watch)
         new = store.add_watch(chat_id, trial.watch.name, trial.watch.query, self._clock())
-        return WatchAdded(trial.watch, new, trial.understood, trial.backtest)
+        return WatchAdded(trial.watch, new, trial.understood)
 
     def add(self, store: Store, chat_id: int, text: str) -> WatchAdded:
         """/watch on one store: `trial`, then `keep`."""
-        return self.keep(store, chat_id, self.trial(store, chat_id, text))
+        return self.keep(store, chat_id, self.trial(text))
 
     def _check_room(self, store: Store, chat_id: int, watch: Watch) -> None:
         existing = store.chat_watches(chat_id)
@@ -198,8 +204,12 @@ class WatchService:
                 f"this chat has {len(existing)} watches, the most it may have; /unwatch one first"
             )
 
-    def _backtest(self, store: Store, matcher: Matcher, now: datetime) -> Backtest:
-        items = store.recent_items(now - timedelta(days=self._backtest_days), self._backtest_limit)
+    def backtest(self, store: Store, watch: Watch) -> Backtest:
+        """/watch, last step: what `watch` would have matched among the items stored in the
+        last days (at most `backtest_limit` of them, the newest), one example per story."""
+        matcher = Matcher([watch], self._lemmatizer)
+        since = self._clock() - timedelta(days=self._backtest_days)
+        items = store.recent_items(since, self._backtest_limit)
         matched = [i for i in items if matcher.match_article(i["title"], i["text"] or "")]
         # One entry per story: an article filed under none is a story of its own.
         by_story = {
@@ -220,15 +230,13 @@ class WatchService:
             raise UsageError(UNWATCH_USAGE)
         return store.remove_watch(chat_id, name)
 
-    def test(
-        self, store: Store, chat_id: int, text: str, config_watches: Sequence[Watch] = ()
-    ) -> list[Hit]:
-        """/test: the chat's watches (and `config_watches`) that match TEXT, marked."""
+    def test(self, watches: Sequence[Watch], text: str) -> list[Hit]:
+        """/test: those of `watches` (the chat's, and the config's where the chat gets
+        their alerts) that match TEXT, marked."""
         text = text.strip()
         if not text:
             raise UsageError(TEST_USAGE)
-        watches = [w for w in [*store.chat_watches(chat_id), *config_watches] if _parses(w)]
-        matcher = Matcher(watches, self._lemmatizer)
+        matcher = Matcher([w for w in watches if _parses(w)], self._lemmatizer)
         hits = []
         for match in matcher.match_article(None, text):
             field = match.spans[0].field if match.spans else "text"
