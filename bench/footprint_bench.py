@@ -559,9 +559,18 @@ class CommandDriver:
         self._stop.set()
         self._thread.join(5)
 
+    def answers(self, chat: int) -> list[Any]:
+        """The messages sent to `chat` that answer a command: not the alerts its /watch
+        brings (each carries buttons; a digest of several says "while you were away")."""
+        return [
+            m
+            for m in self.api.sent(chat)
+            if "reply_markup" not in m.params and "while you were away" not in m.text
+        ]
+
     def _answered(self, chat: int) -> bool:
         mine = [c for c in self.commands if c.chat == chat]
-        return len(self.api.sent(chat)) >= len(mine)
+        return len(self.answers(chat)) >= len(mine)
 
     def _run(self) -> None:
         n = 0
@@ -585,7 +594,7 @@ class CommandDriver:
             time.sleep(0.1)
         for chat in ADMIN_CHATS:
             mine = [c for c in self.commands if c.chat == chat]
-            for command, message in zip(mine, self.api.sent(chat), strict=False):
+            for command, message in zip(mine, self.answers(chat), strict=False):
                 command.delivered = self.api.delivered(command.update_id)
                 command.replied = message.time
                 edits = self.api.edits(chat, message.message_id)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Message,
     Update,
 )
 from telegram.constants import ParseMode
@@ -29,19 +30,6 @@ from telegram.ext import (
 )
 
 from alertbot.bot.access import Level
-from alertbot.bot.service import parse_duration_arg
-from alertbot.config import Config, SourceConfig
-from alertbot.notify.base import DeliveryError
-from alertbot.notify.layout import linkable, local_time, shown_time
-from alertbot.recap.build import build_recap
-from alertbot.recap.render import plural, recap_telegram_html
-from alertbot.sources.health import SourceHealth
-from alertbot.status import describe_health
-from alertbot.store import Store
-
-if TYPE_CHECKING:
-    pass
-
 from alertbot.bot.commands import (
     BY_NAME,
     COMMANDS,
@@ -56,6 +44,16 @@ from alertbot.bot.commands import (
     reply,
     services,
 )
+from alertbot.bot.service import parse_duration_arg
+from alertbot.config import Config, SourceConfig
+from alertbot.notify.base import DeliveryError
+from alertbot.notify.layout import linkable, local_time, shown_time
+from alertbot.recap.build import build_recap
+from alertbot.recap.render import plural, recap_telegram_html
+from alertbot.sources.health import SourceHealth
+from alertbot.status import describe_health
+from alertbot.store import Store
+from alertbot.watch.match import Watch
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +91,7 @@ async def help_(update: Update, context: Any, s: BotServices, args: str) -> None
 @command("watch")
 async def watch(update: Update, context: Any, s: BotServices, args: str) -> None:
     """Add a watch: answer how it was understood once it is stored, then edit in what it
-    would have matched this week (the backtest takes seconds on a busy week)."""
+    would have matched this week."""
     chat_id = chat_of(update)
     trial = await asyncio.to_thread(s.watches.trial, args)  # compiling: CPU, no database
     added = await s.db.run(s.watches.keep, s.store, chat_id, trial)
@@ -108,18 +106,26 @@ async def watch(update: Update, context: Any, s: BotServices, args: str) -> None
         lines.append("Understood as: " + "; ".join(parts))
     days = s.watches.backtest_days
     answer = await reply(update, "\n".join([*lines, f"Looking back over the last {days} days…"]))
-    bt = await s.db.read(s.watches.backtest, added.watch)  # the long read: off the write path
-    lines.append(
+    if answer is not None:
+        # The backtest takes seconds on a busy week: a task of its own edits it in, so that
+        # the chat's next command (a chat's updates are handled in order) need not wait.
+        context.application.create_task(backtest(answer, s, added.watch, lines), update=update)
+
+
+async def backtest(answer: Message, s: BotServices, watch: Watch, lines: list[str]) -> None:
+    """Edit /watch's `answer` (`lines`) to add what `watch` would have matched this week."""
+    bt = await s.db.read(s.watches.backtest, watch)  # the long read: off the write path
+    lines = [
+        *lines,
         f"In the last {bt.days} days it would have matched {plural(bt.stories, 'story', 'stories')}"
-        f" ({plural(bt.count, 'article')} of {bt.scanned} stored)" + (":" if bt.examples else ".")
-    )
+        f" ({plural(bt.count, 'article')} of {bt.scanned} stored)" + (":" if bt.examples else "."),
+    ]
     for ex in bt.examples:
         when = shown_time(ex.at, s.config.timezone, date_only=ex.date_only, zone=True)
         lines.append(f"• {link(ex.title, ex.url)} — {e(ex.source)}, {e(when)}")
-    if answer is not None:
-        await answer.edit_text(
-            "\n".join(lines), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
-        )
+    await answer.edit_text(
+        "\n".join(lines), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+    )
 
 
 def link(title: str, url: str) -> str:
