@@ -233,12 +233,12 @@ def _write(out: IO[str], item_id: str, matches: list[WatchMatch]) -> None:
 def stories(config_file: Path | None, input_file: IO[bytes]) -> None:
     """Cluster articles into stories, offline: one JSON line out per line in."""
     from alertbot.config import load_config
-    from alertbot.stories.stream import cluster_stream, name_test
+    from alertbot.stories.stream import cluster_stream, word_reader
 
     try:
         if config_file is not None:
             load_config(config_file)
-        is_name = name_test(open_lemmatizer())
+        read = word_reader(open_lemmatizer())
     except AlertbotError as exc:
         _fail(exc)
     name = _input_name(input_file)
@@ -254,7 +254,7 @@ def stories(config_file: Path | None, input_file: IO[bytes]) -> None:
             yield item
 
     out = sys.stdout
-    for result in cluster_stream(items(), is_name):
+    for result in cluster_stream(items(), read):
         record = {
             "id": result.id,
             "story": result.story,

@@ -1,6 +1,7 @@
 """An article's fingerprint: a MinHash of its content words' shingles, and its content hash.
 
     fingerprint(title, text)            -> Fingerprint   (MinHash + exact content hash)
+    fingerprint_of(words)               -> the same, of words already read (Matcher.read)
     similarity(a, b)                    -> float         (estimated Jaccard of the shingles)
 
 Method. Title and text are split by `alertbot.text.tokenize.words` and folded by
@@ -21,13 +22,13 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from datasketch import MinHash
 
 from alertbot.text.normalize import normalize_word
-from alertbot.text.tokenize import words
+from alertbot.text.tokenize import ArticleWords, article_words
 
 NUM_PERM = 128
 SEED = 1
@@ -36,6 +37,8 @@ SHINGLE = 2
 # The lowest MinHash similarity with no wrong join on the labelled pairs when shingles alone
 # decided (bench/story_threshold.py); copies and light rewrites score 0.5 and more.
 THRESHOLD = 0.15
+
+TERMS_REMEMBERED = 50_000  # word forms whose content term is remembered (most of a day's)
 
 _VERSION = 1
 _HEADER = struct.Struct("<B32s")
@@ -75,17 +78,16 @@ class Fingerprint:
         return cls(tuple(int(v) for v in values), content_hash)
 
 
-def normalised_words(title: str, text: str) -> list[str]:
-    """Every word of title and text, normalised (`normalize_word`), in order."""
-    return [normalize_word(surface) for _, _, surface in words(f"{title}\n{text}")]
-
-
-def content_words(title: str, text: str, normalised: list[str] | None = None) -> list[str]:
+def content_words(title: str, text: str) -> list[str]:
     """The normalised, clitic-stripped content words of title and text, in order."""
-    words = normalised if normalised is not None else normalised_words(title, text)
-    return [term for term in map(content_term, words) if term is not None]
+    return _content(article_words(title, text).all())
 
 
+def _content(normalised: list[str]) -> list[str]:
+    return [term for term in map(content_term, normalised) if term is not None]
+
+
+@lru_cache(maxsize=TERMS_REMEMBERED)
 def content_term(word: str) -> str | None:
     """A normalised word as a content term: one leading clitic group stripped, when three
     letters remain; None for a function word or a word shorter than three letters."""
@@ -105,10 +107,13 @@ def shingles(tokens: list[str], size: int = SHINGLE) -> set[str]:
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
-def content_hash(title: str, text: str, normalised: list[str] | None = None) -> bytes:
+def content_hash(title: str, text: str) -> bytes:
     """sha256 of every normalised word of title and text, joined by single spaces."""
-    joined = " ".join(normalised if normalised is not None else normalised_words(title, text))
-    return hashlib.sha256(joined.encode("utf-8")).digest()
+    return _sha256(article_words(title, text).all())
+
+
+def _sha256(normalised: list[str]) -> bytes:
+    return hashlib.sha256(" ".join(normalised).encode("utf-8")).digest()
 
 
 def minhash_values(items: set[str]) -> tuple[int, ...]:
@@ -120,16 +125,13 @@ def minhash_values(items: set[str]) -> tuple[int, ...]:
 
 def fingerprint(title: str, text: str, size: int = SHINGLE) -> Fingerprint:
     """The fingerprint of an article: MinHash of its shingles and its content hash."""
-    normalised = normalised_words(title, text)
-    return Fingerprint(
-        minhash_values(shingles(content_words(title, text, normalised), size)),
-        content_hash(title, text, normalised),
-    )
+    return fingerprint_of(article_words(title, text), size)
 
 
-def fingerprints(pairs: list[tuple[str, str]]) -> list[Fingerprint]:
-    """`fingerprint` of each (title, text): one call, for handing a batch to a process pool."""
-    return [fingerprint(title, text) for title, text in pairs]
+def fingerprint_of(words: ArticleWords, size: int = SHINGLE) -> Fingerprint:
+    """`fingerprint` of an article's words already read (`Matcher.read` gives them)."""
+    normalised = words.all()
+    return Fingerprint(minhash_values(shingles(_content(normalised), size)), _sha256(normalised))
 
 
 def similarity(a: Fingerprint, b: Fingerprint) -> float:
