@@ -140,15 +140,20 @@ class DocumentFrequencies:
         n = len(terms)
         df = np.fromiter(map(self.df.get, terms, repeat(0)), dtype=np.float64, count=n)
         tf = np.fromiter(counts.values(), dtype=np.float64, count=n)
-        idf = math.log(self.docs + 1) + 1.0 - np.log1p(df)
-        weights: Vector = dict(zip(terms, ((1.0 + np.log(tf)) * idf).tolist(), strict=True))
-        for term in set(title).intersection(weights):
-            weights[term] *= TITLE_WEIGHT
-        for term in names.intersection(weights):
-            weights[term] *= NAME_WEIGHT
+        weights = (1.0 + np.log(tf)) * (math.log(self.docs + 1) + 1.0 - np.log1p(df))
+        in_title = set(title)
+        boosted = in_title | names
+        if boosted:
+            index = dict(zip(terms, range(n), strict=True))
+            for term in boosted.intersection(index):
+                boost = TITLE_WEIGHT if term in in_title else 1.0
+                weights[index[term]] *= boost * NAME_WEIGHT if term in names else boost
         if keep is not None and n > keep:
-            weights = heaviest(weights, keep)
-        return normalised(weights)
+            top = np.argpartition(weights, n - keep)[n - keep :]
+            terms = [terms[i] for i in top.tolist()]
+            weights = weights[top]
+        norm = math.sqrt(float(weights @ weights))
+        return dict(zip(terms, (weights / norm).tolist(), strict=True)) if norm else {}
 
 
 def heaviest(weights: Mapping[str, float], n: int) -> Vector:
