@@ -1,0 +1,39 @@
+"""The bot's process imports none of the heavy packages its dependencies declare and never use.
+
+camel-tools declares pandas, scipy, scikit-learn, torch and transformers for parts alertbot
+does not use; pyproject.toml keeps them out of the install. This pins why that matters and
+that it holds: a dependency that brings one back (sqlite-utils imports pandas whenever it is
+installed, datasketch imported scipy) shows up here as a module the bot's process loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+UNUSED = ("pandas", "scipy", "sklearn", "datasketch", "torch", "transformers", "kenlm")
+
+# What `alertbot run` loads before its first poll: the app, the analyzer over the database
+# (as cli.open_lemmatizer opens it), one analysed word, one fingerprint.
+_RUN = """
+import json, sys
+import alertbot.app
+from alertbot.cli import open_lemmatizer
+from alertbot.stories.fingerprint import fingerprint
+open_lemmatizer().analyze("وناريشكين")
+fingerprint("السيسي يستقبل ناريشكين", "استقبل الرئيس السيسي سيرجي ناريشكين")
+print(json.dumps(sorted({name.partition(".")[0] for name in sys.modules})))
+"""
+
+
+def test_the_bot_process_imports_no_unused_heavy_package() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _RUN], check=True, capture_output=True, text=True, cwd=ROOT
+    ).stdout
+    loaded = set(json.loads(out))
+    assert {"alertbot", "camel_tools", "sqlite_utils", "trafilatura", "numpy"} <= loaded
+    assert loaded.isdisjoint(UNUSED), sorted(loaded & set(UNUSED))
