@@ -101,7 +101,11 @@ def cpu_pool(workers: int | None = None) -> ProcessPoolExecutor:
     queue on those locks and on the GIL: on two cores, six threads extract at half the
     rate of one. A separate process extracts in parallel with the loop's own work.
     `spawn` keeps the workers from inheriting the parent's threads, locks and the
-    morphology database. By default one worker per core, at most 4.
+    morphology database. By default one worker per core, at most 4. (Measured on two
+    cores: workers forked from a fork server that preloads the parsers share too little
+    (reference counts and the collector copy the pages they touch) to pay for the server
+    itself; one worker instead of two saves about 45 MB but extracts a third slower, and
+    the pipeline did not gain from the core it left to the main process.)
 
     Each worker exits when the process that made the pool is gone, however it went
     (kill -9 included), rather than idle on as an orphan (`worker.exit_with_parent`). That
