@@ -9,12 +9,20 @@ Method. Title and text are split by `alertbot.text.tokenize.words` and folded by
 MinHash, function words are dropped and one leading clitic group is stripped (وال بال فال
 كال لل ال و, when three letters remain), so بالضبعة and الضبعة shingle alike; words shorter
 than three letters are dropped. The remaining words form 2-word shingles, hashed into a
-datasketch MinHash with 128 permutations, a fixed seed (1) and the pinned "affine32"
-scheme of datasketch 2.0, so fingerprints are equal across processes and can be stored:
-`Fingerprint.to_bytes()` is 545 bytes (a version byte, the 32-byte sha256, 128
-little-endian uint32 hash values). `content_hash` is the sha256 of
-all normalised words joined by one space: texts differing only in whitespace, punctuation,
+MinHash with 128 permutations and a fixed seed (1), so fingerprints are equal across
+processes and can be stored: `Fingerprint.to_bytes()` is 545 bytes (a version byte, the
+32-byte sha256, 128 little-endian uint32 hash values). `content_hash` is the sha256 of all
+normalised words joined by one space: texts differing only in whitespace, punctuation,
 diacritics or spelling variants have the same hash, the store's "same content seen" rule.
+
+The MinHash is datasketch 2.0's `MinHash(num_perm=128, seed=1, scheme="affine32")`, value
+for value (tests/fixtures/minhash-golden.json was made with it), computed here in numpy:
+importing datasketch loads scipy through its LSH module (about 56 MB) for nothing
+alertbot uses. Each item is hashed by the first four bytes of its sha1 (little-endian),
+mixed by the 32-bit MurmurHash3 finalizer, then sent through 128 affine maps
+h -> a*h + b mod 2**32 (a odd, so each is a bijection) drawn from
+`np.random.RandomState(1)`; each value is the least image over the items, 2**32 - 1 for
+none.
 """
 
 from __future__ import annotations
@@ -25,14 +33,12 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from alertbot.text.normalize import normalize_word
 from alertbot.text.tokenize import ArticleWords, article_words
 
 NUM_PERM = 128
 SEED = 1
-SCHEME = "affine32"  # datasketch 2.0 permutation scheme: uint32 values
 SHINGLE = 2
 # The lowest MinHash similarity with no wrong join on the labelled pairs when shingles alone
 # decided (bench/story_threshold.py); copies and light rewrites score 0.5 and more.
@@ -118,9 +124,14 @@ def _sha256(normalised: list[str]) -> bytes:
 
 def minhash_values(items: set[str]) -> tuple[int, ...]:
     """The MinHash (NUM_PERM values, fixed SEED) of a set of strings."""
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations())
-    m.update_batch([s.encode("utf-8") for s in sorted(items)])
-    return tuple(int(v) for v in m.hashvalues)
+    if not items:
+        return (_EMPTY,) * NUM_PERM
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(item.encode("utf-8")).digest()[:4] for item in items])
+    h = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
+    a, b = _permutations()
+    # One (items x NUM_PERM) product; uint32 arithmetic wraps, which is the mod 2**32.
+    return tuple((h[:, None] * a + b).min(axis=0).tolist())
 
 
 def fingerprint(title: str, text: str, size: int = SHINGLE) -> Fingerprint:
@@ -141,7 +152,23 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     return float(np.mean(np.asarray(a.hashvalues) == np.asarray(b.hashvalues)))
 
 
+_EMPTY = (1 << 32) - 1
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer on each value (a bijection that spreads the bits)."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    """The fixed-seed permutations, built once on first use (not at import)."""
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+    """The affine maps' (a, b), drawn once from the fixed seed on first use (not at import):
+    all 128 odd multipliers first, then the 128 offsets, as datasketch draws them."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
