@@ -83,6 +83,30 @@ class AnalysisCache:
         row = self._fetch("SELECT lemmas FROM query_words WHERE form = ?", form)
         return None if row is None else _lemmas(row[0])
 
+    def newest_words(self, limit: int) -> list[tuple[str, frozenset[str], bool]]:
+        """The `limit` text word forms stored last, with their lemma keys and `known`.
+
+        Forms with the same lemmas share one set (most of the cost of reading thousands).
+        """
+        with self._lock:
+            if self._conn is None:
+                return []
+            try:
+                rows = self._conn.execute(
+                    "SELECT form, lemmas, known FROM words ORDER BY rowid DESC LIMIT ?", (limit,)
+                ).fetchall()
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return []
+        sets: dict[str, frozenset[str]] = {}
+        out = []
+        for form, joined, known in rows:
+            lemmas = sets.get(joined)
+            if lemmas is None:
+                lemmas = sets[joined] = frozenset(_lemmas(joined))
+            out.append((form, lemmas, bool(known)))
+        return out
+
     def _fetch(self, sql: str, form: str) -> tuple[str, int] | None:
         with self._lock:
             if self._conn is None:

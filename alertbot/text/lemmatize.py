@@ -34,6 +34,7 @@ article typed on such a name is part of it: الضبعة matches بالضبعة 
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import unicodedata
@@ -56,6 +57,9 @@ QUERY_MARGIN = 0.5
 _UNKNOWN_LOGPROB = -99.0
 
 _NO_CLITIC = frozenset({"0", "na", None})
+# Arabic letters (not tatweel) and harakat, which `analyzer_form` keeps as they are: most
+# words of a text are made of nothing else, and need not go through it letter by letter.
+_AS_IS = re.compile("[\u0621-\u063a\u0641-\u0652]+")
 _LIGHT_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي"})
 _ARTICLE = "ال"
 _CONJUNCTIONS = ("", "و", "ف")
@@ -107,6 +111,8 @@ class QueryWordAnalysis:
 
 def analyzer_form(word: str) -> str:
     """The form of `word` handed to camel-tools: diacritics kept, no tatweel or controls."""
+    if _AS_IS.fullmatch(word):
+        return word
     out = []
     for ch in word:
         if is_mark(ch) and ch != "\u0640":
@@ -330,6 +336,20 @@ class Lemmatizer:
         """Lemmas as a user reads them (for explaining how a query was understood)."""
         return sorted({lemma_display(lemma.partition("#")[0]) for lemma in lemmas})
 
+    def warm_up(self) -> None:
+        """Fill the memory cache with the newest analyses of the persistent one.
+
+        After a restart the first articles then read as fast as in a long-running process,
+        rather than each new form costing a look-up in the file.
+        """
+        if self._persistent is None:
+            return
+        for form, lemmas, known in self._persistent.newest_words(self._cache_size):
+            if len(self._cache) >= self._cache_size:
+                break
+            if form not in self._cache:
+                self._cache[form] = WordAnalysis(self._shared(lemmas), known, form)
+
     def close(self) -> None:
         """Write the analyses not yet in the persistent cache, and close it."""
         if self._persistent is not None:
@@ -337,7 +357,7 @@ class Lemmatizer:
 
 
 class DeferredAnalyzer:
-    """camel-tools' analyzer, loaded when a word first needs it, or ahead on a thread.
+    """camel-tools' analyzer, loaded when a word first needs it (or ahead, with `load`).
 
     Loading it means importing camel-tools (a second or two: it tabulates all of Unicode
     when imported) and reading the parsed tables; a run whose words are all in the
@@ -351,10 +371,6 @@ class DeferredAnalyzer:
         self._analyzer: Analyzer | None = None
         self._failure: BaseException | None = None
 
-    def load_ahead(self) -> None:
-        """Start loading on a thread of its own, so that the first new word need not wait."""
-        threading.Thread(target=self._loaded, name="morphology-load", daemon=True).start()
-
     @property
     def is_loaded(self) -> bool:
         """True once camel-tools' analyzer has been loaded."""
@@ -363,6 +379,10 @@ class DeferredAnalyzer:
     def analyze(self, word: str) -> list[dict[str, Any]]:
         """camel-tools' analyses of `word`, loading the analyzer first if need be."""
         return self._loaded().analyze(word)
+
+    def load(self) -> None:
+        """Load camel-tools' analyzer now, if it is not loaded yet."""
+        self._loaded()
 
     def _loaded(self) -> Analyzer:
         analyzer = self._analyzer
@@ -403,9 +423,10 @@ def load_lemmatizer(
 
     Without `state` the database is parsed now. With `state` (the config's state folder),
     its parsed tables and the analyses of word forms are cached there, and the analyzer is
-    loaded only when a word is not in the cache, or at once on a thread with `load_ahead`
-    (for a run, which will meet new words soon). On a first start, with no fresh tables
-    yet, the database is parsed now, so that a broken one fails here rather than mid-run.
+    loaded only when a word is not in the cache. With `load_ahead` (for a run, which will
+    meet new words soon) a thread warms the memory cache and loads the analyzer at once.
+    On a first start, with no fresh tables yet, the database is parsed now, so that a
+    broken one fails here rather than mid-run.
     """
     from alertbot.text import tables_file
     from alertbot.text.analysis_cache import AnalysisCache
@@ -427,8 +448,20 @@ def load_lemmatizer(
         state / ANALYSIS_CACHE, db_file, code_digest(_ANALYSIS_FORMAT, *_ANALYSIS_RULES)
     )
     if not tables_file.is_fresh(tables, db_file, tables_code):
-        return Lemmatizer(load(tables), cache_size, persistent)
-    deferred = DeferredAnalyzer(lambda: load(tables))
+        lemmatizer = Lemmatizer(load(tables), cache_size, persistent)
+        deferred = None
+    else:
+        deferred = DeferredAnalyzer(lambda: load(tables))
+        lemmatizer = Lemmatizer(deferred, cache_size, persistent)
     if load_ahead:
-        deferred.load_ahead()
-    return Lemmatizer(deferred, cache_size, persistent)
+        threading.Thread(
+            target=_load_ahead, args=(lemmatizer, deferred), name="morphology-load", daemon=True
+        ).start()
+    return lemmatizer
+
+
+def _load_ahead(lemmatizer: Lemmatizer, analyzer: DeferredAnalyzer | None) -> None:
+    """Warm the lemmatizer's memory cache, then load camel-tools' analyzer if deferred."""
+    lemmatizer.warm_up()
+    if analyzer is not None:
+        analyzer.load()
