@@ -306,7 +306,8 @@ class Lemmatizer:
         """One copy of each distinct set and string: news vocabulary repeats them a lot."""
         shared = self._sets.get(values)
         if shared is None:
-            shared = self._sets[values] = frozenset(sys.intern(v) for v in values)
+            shared = frozenset(sys.intern(v) for v in values)
+            self._sets[shared] = shared
         return shared
 
     def analyze_query_word(self, word: str) -> QueryWordAnalysis:
