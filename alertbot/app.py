@@ -171,7 +171,7 @@ async def open_app(
             config_recipients(config, channels),
             await db.run(store.all_chat_watches),
         )
-        pipeline = Pipeline(lemmatizer, watchlists, executor=executor)
+        pipeline = Pipeline(lemmatizer, watchlists)
         await db.run(pipeline.load_index, store, now)
         fetcher = await stack.enter_async_context(Fetcher(config.polling))
         poller = await stack.enter_async_context(Poller(fetcher, executor=executor))

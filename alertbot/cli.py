@@ -36,15 +36,24 @@ def _fail(error: AlertbotError) -> NoReturn:
     sys.exit(EXIT_CONFIG)
 
 
-def open_lemmatizer() -> Lemmatizer:
-    """Load the morphology database, installing it first on a machine that lacks it."""
+def open_lemmatizer(state: Path | None = None, *, load_ahead: bool = False) -> Lemmatizer:
+    """Load the morphology database, installing it first on a machine that lacks it.
+
+    With `state` (the config's state folder) the parsed database and the analyses of word
+    forms are cached there (`load_lemmatizer`); new analyses are written back when the
+    command ends.
+    """
     from alertbot import camel_data
     from alertbot.text.lemmatize import load_lemmatizer
 
     data = camel_data.camel_data_dir()
     if not data.is_installed():
         camel_data.install(data)
-    return load_lemmatizer(str(data.database))
+    lemmatizer = load_lemmatizer(data.database, state=state, load_ahead=load_ahead)
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lemmatizer.close)
+    return lemmatizer
 
 
 def _config(config_file: Path | None) -> Config:
@@ -110,10 +119,11 @@ def match(
 
     try:
         if watchlist is not None:
-            watches = load_watchlist(watchlist)
+            watches, state = load_watchlist(watchlist), None
         else:
-            watches = _config(config_file).watches
-        matcher = Matcher(watches, open_lemmatizer())
+            config = _config(config_file)
+            watches, state = config.watches, config.database.parent
+        matcher = Matcher(watches, open_lemmatizer(state))
     except AlertbotError as exc:
         _fail(exc)
     out = sys.stdout
@@ -233,12 +243,11 @@ def _write(out: IO[str], item_id: str, matches: list[WatchMatch]) -> None:
 def stories(config_file: Path | None, input_file: IO[bytes]) -> None:
     """Cluster articles into stories, offline: one JSON line out per line in."""
     from alertbot.config import load_config
-    from alertbot.stories.stream import cluster_stream, name_test
+    from alertbot.stories.stream import cluster_stream, word_reader
 
     try:
-        if config_file is not None:
-            load_config(config_file)
-        is_name = name_test(open_lemmatizer())
+        state = load_config(config_file).database.parent if config_file is not None else None
+        read = word_reader(open_lemmatizer(state))
     except AlertbotError as exc:
         _fail(exc)
     name = _input_name(input_file)
@@ -254,7 +263,7 @@ def stories(config_file: Path | None, input_file: IO[bytes]) -> None:
             yield item
 
     out = sys.stdout
-    for result in cluster_stream(items(), is_name):
+    for result in cluster_stream(items(), read):
         record = {
             "id": result.id,
             "story": result.story,
@@ -326,7 +335,7 @@ def run(config_file: Path | None, once: bool) -> None:
         with hold_run_lock(config.database):
             from alertbot import app
 
-            lemmatizer = open_lemmatizer()
+            lemmatizer = open_lemmatizer(config.database.parent, load_ahead=True)
             status = asyncio.run(
                 app.run(config, lemmatizer, once=once, echo=lambda line: _say(f"alertbot: {line}"))
             )

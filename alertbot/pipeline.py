@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -28,8 +27,7 @@ from alertbot.store.items import TEXT_KEPT
 from alertbot.stories import StoryId
 from alertbot.stories.cluster import WINDOW, Clusterer, Relation
 from alertbot.stories.cluster import Article as ClusterArticle
-from alertbot.stories.fingerprint import Fingerprint, fingerprint, fingerprints
-from alertbot.stories.stream import name_test
+from alertbot.stories.fingerprint import Fingerprint, fingerprint_of
 from alertbot.stories.vectors import ArticleTerms, terms_of
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher, Watch, WatchMatch
@@ -157,13 +155,8 @@ class Pipeline:
         *,
         clusterer: Clusterer[StoryId] | None = None,
         max_age: timedelta = MAX_AGE,
-        executor: Executor | None = None,
     ) -> None:
-        # Fingerprints are computed here when given (the process pool); matching needs the
-        # morphology database, which only this process holds.
-        self._executor = executor
         self._lemmatizer = lemmatizer
-        self._is_name = name_test(lemmatizer)
         self._clusterer: Clusterer[StoryId] = clusterer if clusterer is not None else Clusterer()
         self._max_age = max_age
         self.set_watchlists(watchlists)
@@ -185,10 +178,9 @@ class Pipeline:
         Returns the stories."""
         window_start = now - 2 * WINDOW
         for row in store.recent_texts(now - TEXT_KEPT, REBUILD_TEXTS):
-            fp = _stored_fingerprint(row["fingerprint"]) or fingerprint(row["title"], row["text"])
-            article = ClusterArticle(
-                row["source"], row["at"], terms_of(row["title"], row["text"], self._is_name), fp
-            )
+            _, words = self._matcher.read(row["title"], row["text"])
+            fp = _stored_fingerprint(row["fingerprint"]) or fingerprint_of(words)
+            article = ClusterArticle(row["source"], row["at"], terms_of(words), fp)
             if row["story_id"] is not None and row["at"] >= window_start:
                 story = StoryId(row["story_id"])
                 self._clusterer.add(story, article, self._clusterer.decide(article))
@@ -205,12 +197,8 @@ class Pipeline:
         return self.record(store, self.prepare(articles, now), now)
 
     def prepare(self, articles: Iterable[Article], now: datetime) -> list[Prepared]:
-        """Fingerprint and match each article; no database."""
-        articles = list(articles)
-        return [
-            self._prepare(article, fp, now)
-            for article, fp in zip(articles, self._fingerprints(articles), strict=True)
-        ]
+        """Match, fingerprint and read each article for its story; no database."""
+        return [self._prepare(article, now) for article in articles]
 
     def record(self, store: Store, prepared: Sequence[Prepared], now: datetime) -> ProcessCounts:
         """Record each article that is new, queueing alerts for the watches it matched.
@@ -225,22 +213,18 @@ class Pipeline:
                     self._record(store, item, now, counts)
         return counts
 
-    def _fingerprints(self, articles: list[Article]) -> list[Fingerprint]:
-        pairs = [(a.title, a.text) for a in articles]
-        if self._executor is None or len(pairs) < 8:
-            return fingerprints(pairs)
-        chunks = [pairs[i : i + 16] for i in range(0, len(pairs), 16)]
-        return [fp for chunk in self._executor.map(fingerprints, chunks) for fp in chunk]
-
-    def _prepare(self, article: Article, fp: Fingerprint, now: datetime) -> Prepared:
-        matches = self._matcher.match_article(article.title, article.text)
+    def _prepare(self, article: Article, now: datetime) -> Prepared:
+        # One pass over the text: the matcher's word cache also gives every word's
+        # normal form and whether it is a name, which the fingerprint and the story read.
+        matches, words = self._matcher.read(article.title, article.text)
         names, recipients = self.watchlists.recipients(matches)
         published = article.published
         if published is None or published > now + FUTURE_SLACK:
             published = now
         snippet = snippet_for(article.title, article.text, matches).to_json() if matches else ""
-        terms = terms_of(article.title, article.text, self._is_name)
-        return Prepared(article, fp, terms, published, names, snippet, recipients)
+        return Prepared(
+            article, fingerprint_of(words), terms_of(words), published, names, snippet, recipients
+        )
 
     def _record(self, store: Store, item: Prepared, now: datetime, counts: ProcessCounts) -> None:
         recipients = item.recipients

@@ -7,14 +7,15 @@
       prune           daily: retention, and the story index's old entries
       recap           every minute: the daily email recap, when due (alertbot.recap.daily)
 
-A poll fetches the source (conditional GET), completes its new entries into articles (CPU
-work in a process pool), prepares them on the pipeline's worker thread (fingerprints,
-matching), records them on the store's thread (stories, `Store.record_item`), and only then
-stores the source's validators and health: a crash before that point polls the same items
-again rather than skipping them. The listing is fetched once per poll and its new entries
-completed in batches (`MAX_ENTRIES_PER_POLL`, up to `MAX_ROUNDS` batches); what a poll
-leaves waiting, and every entry it skipped, is logged in one line and kept with the health
-for `alertbot status`.
+A poll fetches the source (conditional GET), completes its new entries into articles
+(CPU work in a process pool), prepares them on the pipeline's worker thread (matching,
+fingerprints and story terms, in one pass over the text), records them on the store's
+thread (stories, `Store.record_item`), and only then stores the source's validators and
+health: a crash before that point polls the same items again rather than skipping them.
+The listing is fetched once per poll and its new entries completed in batches
+(`MAX_ENTRIES_PER_POLL`, up to `MAX_ROUNDS` batches); what a poll leaves waiting, and
+every entry it skipped, is logged in one line and kept with the health for `alertbot
+status`.
 
 Threads. The event loop runs the jobs and the bot; the pipeline's worker prepares articles
 with the matcher (a chat's new watches are compiled beside it and swapped in between two

@@ -33,6 +33,12 @@ def _camel_data() -> camel_data.CamelData:
 
 
 @pytest.fixture(scope="session")
+def morphology_database() -> Path:
+    """The calima-msa-r13 database file (never downloaded in tests)."""
+    return _camel_data().database
+
+
+@pytest.fixture(scope="session")
 def lemmatizer() -> Lemmatizer:
     """The analyzer over the real calima-msa-r13 database (never downloaded in tests)."""
     return load_lemmatizer(str(_camel_data().database))

@@ -28,7 +28,7 @@ NOTHING = {"id": "weather", "text": "طقس معتدل في القاهرة ال�
 @pytest.fixture
 def run(monkeypatch, lemmatizer):
     """Invoke `alertbot match` in-process, from the repository root, on the shared analyzer."""
-    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda: lemmatizer)
+    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda *args, **kwargs: lemmatizer)
     monkeypatch.chdir(ROOT)
 
     def run(*args: str, input: str | None = None):
@@ -214,7 +214,7 @@ def test_blank_lines_are_skipped_quietly(run, watchlist):
 
 
 def test_stdin_is_the_default_input(monkeypatch, lemmatizer, watchlist):
-    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda: lemmatizer)
+    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda *args, **kwargs: lemmatizer)
     result = CliRunner().invoke(cli, ["match", "--watchlist", str(watchlist)], input=jsonl(NOTHING))
     assert result.exit_code == 0, repr(result.exception)
     assert [r["id"] for r in records(result.stdout)] == ["weather"]

@@ -20,7 +20,7 @@ T0 = datetime(2018, 6, 1, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def run(monkeypatch, lemmatizer):
     """Invoke `alertbot stories` in-process on the shared analyzer."""
-    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda: lemmatizer)
+    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda *args, **kwargs: lemmatizer)
     monkeypatch.chdir(ROOT)
 
     def run(lines: list[str], *args: str):

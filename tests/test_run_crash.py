@@ -26,7 +26,7 @@ from alertbot.errors import CamelDataError
 from alertbot.sources.poll import MAX_ENTRIES_PER_POLL
 from alertbot.stories.cluster import JOIN
 from alertbot.stories.fingerprint import THRESHOLD, fingerprint, similarity
-from alertbot.stories.stream import name_test
+from alertbot.stories.stream import word_reader
 from alertbot.stories.vectors import DocumentFrequencies, cosine, terms_of
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher
@@ -59,11 +59,11 @@ def alerted_urls(lines: list[str]) -> list[str]:
 def _close_to_another(items: list, lemmatizer: Lemmatizer, margin: float = 0.15) -> set[str]:
     """URLs of articles whose vectors (document frequencies of all of them) come within
     `margin` of the join threshold with another's: the clustering might join them."""
-    is_name = name_test(lemmatizer)
+    read_words = word_reader(lemmatizer)
     frequencies = DocumentFrequencies()
     read = []
     for item in items:
-        terms = terms_of(item.plain_title, item.plain_text, is_name)
+        terms = terms_of(read_words(item.plain_title, item.plain_text))
         counts = Counter([*terms.title, *(t for _, line in terms.lines for t in line)])
         frequencies.add(counts)
         read.append((item.url, counts, terms))

@@ -29,7 +29,7 @@ CLOSED_PORT_URL = "http://127.0.0.1:1/rss.xml"  # nothing listens on port 1
 def cli_in_process(monkeypatch, lemmatizer) -> Iterator[None]:
     """`alertbot run` in-process on the shared analyzer; the logger levels the CLI sets are
     put back afterwards."""
-    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda: lemmatizer)
+    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda *args, **kwargs: lemmatizer)
     monkeypatch.delenv("ALERTBOT_CONFIG", raising=False)
     levels = {name: logging.getLogger(name).level for name in LOGGERS}
     yield

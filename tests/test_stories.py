@@ -20,6 +20,7 @@ from alertbot.stories.fingerprint import (
     similarity,
 )
 from alertbot.stories.vectors import terms_of
+from alertbot.text.tokenize import article_words
 from testsupport.shared import corpus, seed_articles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,7 @@ def _fp(row: dict) -> Fingerprint:
 
 
 def _article(title: str, text: str, at: datetime, outlet: str = "A") -> Article:
-    return Article(outlet, at, terms_of(title, text), fingerprint(title, text))
+    return Article(outlet, at, terms_of(article_words(title, text)), fingerprint(title, text))
 
 
 def _joins(a: tuple[str, str], b: tuple[str, str], gap: timedelta = timedelta(hours=6)) -> bool:

@@ -5,4 +5,5 @@ feeds.py, sitemaps.py, pages.py, telegram.py  entries from each kind of source
 extract.py, article.py, urls.py               trafilatura, the Article, canonical URLs
 health.py                                     backoff after failures (pure)
 poll.py (Poller)                              one poll: fetch, entries, articles
+worker.py                                     a pool worker's start: exit with the parent
 """

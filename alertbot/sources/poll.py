@@ -21,9 +21,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import select
-import threading
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -32,6 +29,7 @@ from functools import partial
 from typing import TypeVar
 
 from alertbot.config import SourceConfig
+from alertbot.sources import worker
 from alertbot.sources.article import make_article
 from alertbot.sources.charset import utf8_xml
 from alertbot.sources.errors import SourceParseError
@@ -103,50 +101,25 @@ def cpu_pool(workers: int | None = None) -> ProcessPoolExecutor:
     queue on those locks and on the GIL: on two cores, six threads extract at half the
     rate of one. A separate process extracts in parallel with the loop's own work.
     `spawn` keeps the workers from inheriting the parent's threads, locks and the
-    morphology database. By default one worker per core, at most 4 (about 60 MB each).
+    morphology database. By default one worker per core, at most 4. (Measured on two
+    cores: workers forked from a fork server that preloads the parsers share too little
+    (reference counts and the collector copy the pages they touch) to pay for the server
+    itself; one worker instead of two saves about 45 MB but extracts a third slower, and
+    the pipeline did not gain from the core it left to the main process.)
 
     Each worker exits when the process that made the pool is gone, however it went
-    (kill -9 included), rather than idle on as an orphan (`_exit_with_parent`).
+    (kill -9 included), rather than idle on as an orphan (`worker.exit_with_parent`). That
+    start-up step lives in its own small module so that a worker imports only it and the
+    parsers it is handed (trafilatura, lxml, feedparser: about 45 MB), not this module's
+    fetch layer and config.
     """
     count = workers or min(4, max(1, os.cpu_count() or 1))
     return ProcessPoolExecutor(
         max_workers=count,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_exit_with_parent,
+        initializer=worker.exit_with_parent,
         initargs=(os.getpid(),),
     )
-
-
-def _exit_with_parent(parent: int) -> None:
-    """In a pool worker: exit as soon as process `parent` ends, from a watching thread.
-
-    Not prctl(PR_SET_PDEATHSIG): its "parent" is the thread that started the worker, and
-    the pool starts workers from whichever thread submits work (the event loop, the
-    pipeline's worker), so a worker would die with that thread. A pidfd (Linux 5.3) wakes
-    the watcher the moment the parent ends; elsewhere it looks every second. The check of
-    `os.getppid()` after opening it covers a parent that ended before this ran.
-    """
-    try:
-        pidfd: int | None = os.pidfd_open(parent)
-    except ProcessLookupError:
-        os._exit(1)
-    except (AttributeError, OSError):  # not Linux, or a kernel without pidfds
-        pidfd = None
-    if os.getppid() != parent:
-        os._exit(1)
-    watch = threading.Thread(
-        target=_wait_for_parent, args=(parent, pidfd), name="alertbot-parent-watch", daemon=True
-    )
-    watch.start()
-
-
-def _wait_for_parent(parent: int, pidfd: int | None) -> None:
-    if pidfd is not None:
-        select.select([pidfd], [], [])  # readable once the process has ended
-    else:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-    os._exit(1)
 
 
 class Poller:

@@ -6,7 +6,7 @@
     stream.py        a stream of articles clustered from a fresh state (alertbot stories)
 
 The package itself holds only `StoryId` and `WINDOW`, so the store and `alertbot status`
-can name them without loading numpy and datasketch.
+can name them without loading numpy.
 """
 
 from datetime import timedelta

@@ -1,6 +1,7 @@
 """An article's fingerprint: a MinHash of its content words' shingles, and its content hash.
 
     fingerprint(title, text)            -> Fingerprint   (MinHash + exact content hash)
+    fingerprint_of(words)               -> the same, of words already read (Matcher.read)
     similarity(a, b)                    -> float         (estimated Jaccard of the shingles)
 
 Method. Title and text are split by `alertbot.text.tokenize.words` and folded by
@@ -8,12 +9,20 @@ Method. Title and text are split by `alertbot.text.tokenize.words` and folded by
 MinHash, function words are dropped and one leading clitic group is stripped (وال بال فال
 كال لل ال و, when three letters remain), so بالضبعة and الضبعة shingle alike; words shorter
 than three letters are dropped. The remaining words form 2-word shingles, hashed into a
-datasketch MinHash with 128 permutations, a fixed seed (1) and the pinned "affine32"
-scheme of datasketch 2.0, so fingerprints are equal across processes and can be stored:
-`Fingerprint.to_bytes()` is 545 bytes (a version byte, the 32-byte sha256, 128
-little-endian uint32 hash values). `content_hash` is the sha256 of
-all normalised words joined by one space: texts differing only in whitespace, punctuation,
+MinHash with 128 permutations and a fixed seed (1), so fingerprints are equal across
+processes and can be stored: `Fingerprint.to_bytes()` is 545 bytes (a version byte, the
+32-byte sha256, 128 little-endian uint32 hash values). `content_hash` is the sha256 of all
+normalised words joined by one space: texts differing only in whitespace, punctuation,
 diacritics or spelling variants have the same hash, the store's "same content seen" rule.
+
+The MinHash is datasketch 2.0's `MinHash(num_perm=128, seed=1, scheme="affine32")`, value
+for value (tests/fixtures/minhash-golden.json was made with it), computed here in numpy:
+importing datasketch loads scipy through its LSH module (about 56 MB) for nothing
+alertbot uses. Each item is hashed by the first four bytes of its sha1 (little-endian),
+mixed by the 32-bit MurmurHash3 finalizer, then sent through 128 affine maps
+h -> a*h + b mod 2**32 (a odd, so each is a bijection) drawn from
+`np.random.RandomState(1)`; each value is the least image over the items, 2**32 - 1 for
+none.
 """
 
 from __future__ import annotations
@@ -21,21 +30,21 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from alertbot.text.normalize import normalize_word
-from alertbot.text.tokenize import words
+from alertbot.text.tokenize import ArticleWords, article_words
 
 NUM_PERM = 128
 SEED = 1
-SCHEME = "affine32"  # datasketch 2.0 permutation scheme: uint32 values
 SHINGLE = 2
 # The lowest MinHash similarity with no wrong join on the labelled pairs when shingles alone
 # decided (bench/story_threshold.py); copies and light rewrites score 0.5 and more.
 THRESHOLD = 0.15
+
+TERMS_REMEMBERED = 50_000  # word forms whose content term is remembered (most of a day's)
 
 _VERSION = 1
 _HEADER = struct.Struct("<B32s")
@@ -75,17 +84,16 @@ class Fingerprint:
         return cls(tuple(int(v) for v in values), content_hash)
 
 
-def normalised_words(title: str, text: str) -> list[str]:
-    """Every word of title and text, normalised (`normalize_word`), in order."""
-    return [normalize_word(surface) for _, _, surface in words(f"{title}\n{text}")]
-
-
-def content_words(title: str, text: str, normalised: list[str] | None = None) -> list[str]:
+def content_words(title: str, text: str) -> list[str]:
     """The normalised, clitic-stripped content words of title and text, in order."""
-    words = normalised if normalised is not None else normalised_words(title, text)
-    return [term for term in map(content_term, words) if term is not None]
+    return _content(article_words(title, text).all())
 
 
+def _content(normalised: list[str]) -> list[str]:
+    return [term for term in map(content_term, normalised) if term is not None]
+
+
+@lru_cache(maxsize=TERMS_REMEMBERED)
 def content_term(word: str) -> str | None:
     """A normalised word as a content term: one leading clitic group stripped, when three
     letters remain; None for a function word or a word shorter than three letters."""
@@ -105,31 +113,36 @@ def shingles(tokens: list[str], size: int = SHINGLE) -> set[str]:
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
-def content_hash(title: str, text: str, normalised: list[str] | None = None) -> bytes:
+def content_hash(title: str, text: str) -> bytes:
     """sha256 of every normalised word of title and text, joined by single spaces."""
-    joined = " ".join(normalised if normalised is not None else normalised_words(title, text))
-    return hashlib.sha256(joined.encode("utf-8")).digest()
+    return _sha256(article_words(title, text).all())
+
+
+def _sha256(normalised: list[str]) -> bytes:
+    return hashlib.sha256(" ".join(normalised).encode("utf-8")).digest()
 
 
 def minhash_values(items: set[str]) -> tuple[int, ...]:
     """The MinHash (NUM_PERM values, fixed SEED) of a set of strings."""
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations())
-    m.update_batch([s.encode("utf-8") for s in sorted(items)])
-    return tuple(int(v) for v in m.hashvalues)
+    if not items:
+        return (_EMPTY,) * NUM_PERM
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(item.encode("utf-8")).digest()[:4] for item in items])
+    h = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
+    a, b = _permutations()
+    # One (items x NUM_PERM) product; uint32 arithmetic wraps, which is the mod 2**32.
+    return tuple((h[:, None] * a + b).min(axis=0).tolist())
 
 
 def fingerprint(title: str, text: str, size: int = SHINGLE) -> Fingerprint:
     """The fingerprint of an article: MinHash of its shingles and its content hash."""
-    normalised = normalised_words(title, text)
-    return Fingerprint(
-        minhash_values(shingles(content_words(title, text, normalised), size)),
-        content_hash(title, text, normalised),
-    )
+    return fingerprint_of(article_words(title, text), size)
 
 
-def fingerprints(pairs: list[tuple[str, str]]) -> list[Fingerprint]:
-    """`fingerprint` of each (title, text): one call, for handing a batch to a process pool."""
-    return [fingerprint(title, text) for title, text in pairs]
+def fingerprint_of(words: ArticleWords, size: int = SHINGLE) -> Fingerprint:
+    """`fingerprint` of an article's words already read (`Matcher.read` gives them)."""
+    normalised = words.all()
+    return Fingerprint(minhash_values(shingles(_content(normalised), size)), _sha256(normalised))
 
 
 def similarity(a: Fingerprint, b: Fingerprint) -> float:
@@ -139,7 +152,23 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     return float(np.mean(np.asarray(a.hashvalues) == np.asarray(b.hashvalues)))
 
 
+_EMPTY = (1 << 32) - 1
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer on each value (a bijection that spreads the bits)."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    """The fixed-seed permutations, built once on first use (not at import)."""
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+    """The affine maps' (a, b), drawn once from the fixed seed on first use (not at import):
+    all 128 odd multipliers first, then the 128 offsets, as datasketch draws them."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b

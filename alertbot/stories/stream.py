@@ -1,6 +1,7 @@
 """Clustering a stream of articles from a fresh state: `alertbot stories`, and its benchmark.
 
-    cluster_stream(items, is_name)  -> one StreamResult per item, in order
+    cluster_stream(items, read)     -> one StreamResult per item, in order
+    word_reader(lemmatizer)         -> read: an article's words and names, as the pipeline
 
 The same `Clusterer` the pipeline uses, with every article filed (the pipeline files only
 the articles that matter to someone: see `alertbot.pipeline`). Story ids count up from 1.
@@ -13,34 +14,28 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alertbot.stories.cluster import WINDOW, Article, Clusterer, Relation
-from alertbot.stories.fingerprint import fingerprint
+from alertbot.stories.fingerprint import fingerprint_of
 from alertbot.stories.vectors import terms_of
-from alertbot.text.lemmatize import Lemmatizer, lemma_is_name
-from alertbot.text.tokenize import is_arabic
+from alertbot.text.lemmatize import Lemmatizer
+from alertbot.text.tokenize import ArticleWords, article_words
+from alertbot.watch.match import Matcher
 
 FORGET_EVERY = 200  # items between two sweeps of stories too old to be joined
-NAME_CACHE = 200_000  # word forms whose name-ness is remembered
+
+# Reads an article (title, text) into its words and names.
+Reader = Callable[[str, str], ArticleWords]
 
 
-def name_test(lemmatizer: Lemmatizer) -> Callable[[str], bool]:
-    """Whether a word, as written, is a name: an Arabic word the morphology database reads
-    as a proper noun or does not know at all; a Latin or Cyrillic word with a capital."""
-    known: dict[str, bool] = {}
+def word_reader(lemmatizer: Lemmatizer) -> Reader:
+    """The pipeline's reading pass (`Matcher.read`) with no watches: each article's words,
+    and which are names (a word the morphology database reads as a proper noun or does
+    not know at all; a Latin or Cyrillic word with a capital)."""
+    matcher = Matcher((), lemmatizer)
 
-    def is_name(surface: str) -> bool:
-        found = known.get(surface)
-        if found is None:
-            if not is_arabic(surface):
-                found = surface[:1].isupper()
-            else:
-                analysis = lemmatizer.analyze(surface)
-                found = not analysis.known or any(lemma_is_name(k) for k in analysis.lemmas)
-            if len(known) >= NAME_CACHE:
-                known.clear()
-            known[surface] = found
-        return found
+    def read(title: str, text: str) -> ArticleWords:
+        return matcher.read(title, text)[1]
 
-    return is_name
+    return read
 
 
 @dataclass(frozen=True)
@@ -66,20 +61,19 @@ class StreamResult:
 
 
 def cluster_stream(
-    items: Iterable[StreamItem], is_name: Callable[[str], bool] | None = None
+    items: Iterable[StreamItem], read: Reader | None = None
 ) -> Iterator[StreamResult]:
-    """Each item's story, joined, related or new, in the order given."""
-    return cluster_articles((item.id, article_of(item, is_name)) for item in items)
+    """Each item's story, joined, related or new, in the order given; `read` finds the
+    names (`word_reader`: without it no word is a name)."""
+    return cluster_articles((item.id, article_of(item, read)) for item in items)
 
 
-def article_of(item: StreamItem, is_name: Callable[[str], bool] | None = None) -> Article:
+def article_of(item: StreamItem, read: Reader | None = None) -> Article:
     """An item as the clusterer reads it: its terms and fingerprint."""
-    return Article(
-        item.outlet,
-        item.published,
-        terms_of(item.title, item.text, is_name),
-        fingerprint(item.title, item.text),
+    words = (
+        read(item.title, item.text) if read is not None else article_words(item.title, item.text)
     )
+    return Article(item.outlet, item.published, terms_of(words), fingerprint_of(words))
 
 
 def cluster_articles(

@@ -1,6 +1,6 @@
 """An article as story clustering reads it: weighted terms, with the outlet's furniture left out.
 
-    terms_of(title, text, names)    -> ArticleTerms: title terms, body lines of terms
+    terms_of(words)                 -> ArticleTerms: title terms, body lines of terms
     Furniture                       which lines an outlet repeats across its articles
     DocumentFrequencies             how many articles carried each term (learned from the
                                     stream), and the vector of an article under them
@@ -22,17 +22,19 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from itertools import repeat
+
+import numpy as np
 
 from alertbot.stories.fingerprint import content_term
-from alertbot.text.normalize import normalize_word
-from alertbot.text.tokenize import words
+from alertbot.text.tokenize import ArticleWords
 
 FURNITURE_SEEN = 2  # earlier articles of the same outlet carrying a line
 FURNITURE_DAYS = timedelta(days=30)
+FURNITURE_SWEEP = timedelta(days=1)
 FURNITURE_MIN_TERMS = 4  # shorter lines are not tracked (too common to say anything)
 TITLE_WEIGHT = 2.0
 NAME_WEIGHT = 2.0
@@ -49,30 +51,21 @@ class ArticleTerms:
     names: frozenset[str]  # the terms that are names
 
 
-def terms_of(title: str, text: str, is_name: Callable[[str], bool] | None = None) -> ArticleTerms:
-    """The article's terms; `is_name(word)`, asked of each word as written, says which
-    are names (none without it)."""
-    names: set[str] = set()
-
-    def terms(line: str) -> tuple[str, ...]:
-        out = []
-        for _, _, surface in words(line):
-            term = content_term(normalize_word(surface))
-            if term is None:
-                continue
-            out.append(term)
-            if is_name is not None and term not in names and is_name(surface):
-                names.add(term)
-        return tuple(out)
-
-    title_terms = terms(title)
+def terms_of(words: ArticleWords) -> ArticleTerms:
+    """The article's terms, from its words (`alertbot.text.tokenize.article_words`, or the
+    matcher's pass: `Matcher.read`)."""
     lines = []
-    for line in text.split("\n"):
-        line_terms = terms(line)
+    for line in words.lines:
+        line_terms = _terms(line)
         if line_terms:
             digest = hashlib.blake2b(" ".join(line_terms).encode("utf-8"), digest_size=8)
             lines.append((digest.digest(), line_terms))
-    return ArticleTerms(title_terms, tuple(lines), frozenset(names))
+    names = frozenset(term for w in words.names if (term := content_term(w)) is not None)
+    return ArticleTerms(_terms(words.title), tuple(lines), names)
+
+
+def _terms(normalised: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(term for term in map(content_term, normalised) if term is not None)
 
 
 @dataclass
@@ -80,21 +73,22 @@ class Furniture:
     """Per outlet, the lines seen and when: which of an article's lines are furniture."""
 
     seen: dict[str, dict[bytes, list[datetime]]] = field(default_factory=lambda: defaultdict(dict))
+    swept: datetime | None = None  # the cutoff of the last sweep
 
     def counted(self, outlet: str, terms: ArticleTerms, at: datetime) -> Counter[str]:
         """The article's term counts without the outlet's furniture (title included)."""
         lines = self.seen[outlet]
-        counts: Counter[str] = Counter(terms.title)
+        kept = list(terms.title)
         for digest, line_terms in terms.lines:
             times = lines.get(digest)
             if (
-                len(line_terms) >= FURNITURE_MIN_TERMS
-                and times is not None
+                times is not None
+                and len(line_terms) >= FURNITURE_MIN_TERMS
                 and sum(1 for t in times if abs(at - t) <= FURNITURE_DAYS) >= FURNITURE_SEEN
             ):
                 continue
-            counts.update(line_terms)
-        return counts
+            kept.extend(line_terms)
+        return Counter(kept)
 
     def remember(self, outlet: str, terms: ArticleTerms, at: datetime) -> None:
         """Count the article's lines for its outlet (once per article)."""
@@ -103,7 +97,11 @@ class Furniture:
             lines.setdefault(digest, []).append(at)
 
     def forget_before(self, cutoff: datetime) -> None:
-        """Drop sightings older than `cutoff`."""
+        """Drop sightings older than `cutoff` (a sighting that old no longer counts: the
+        sweep only bounds memory, so it runs once per `FURNITURE_SWEEP` of cutoff)."""
+        if self.swept is not None and cutoff - self.swept < FURNITURE_SWEEP:
+            return
+        self.swept = cutoff
         for outlet, lines in self.seen.items():
             self.seen[outlet] = {
                 d: kept for d, times in lines.items() if (kept := [t for t in times if t >= cutoff])
@@ -127,30 +125,40 @@ class DocumentFrequencies:
         return math.log((self.docs + 1) / (self.df.get(term, 0) + 1)) + 1.0
 
     def vector(
-        self, counts: Mapping[str, float], title: Iterable[str], names: frozenset[str]
+        self,
+        counts: Mapping[str, float],
+        title: Iterable[str],
+        names: frozenset[str],
+        keep: int | None = None,
     ) -> Vector:
-        """Sublinear tf × idf, title and name terms weighted up, L2-normalised."""
+        """Sublinear tf × idf of the (positive) `counts`, title and name terms weighted up,
+        cut to the `keep` heaviest terms (all without it), L2-normalised. Computed over
+        arrays: a Python loop per term cost more than the rest of clustering."""
+        if not counts:
+            return {}
+        terms = list(counts)
+        n = len(terms)
+        df = np.fromiter(map(self.df.get, terms, repeat(0)), dtype=np.float64, count=n)
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=n)
+        weights = (1.0 + np.log(tf)) * (math.log(self.docs + 1) + 1.0 - np.log1p(df))
         in_title = set(title)
-        weights: Vector = {}
-        log_docs = math.log(self.docs + 1) + 1.0
-        df = self.df
-        for term, count in counts.items():
-            if count <= 0:
-                continue
-            idf = log_docs - _log1(df.get(term, 0))
-            weight = idf if count == 1 else (1.0 + math.log(count)) * idf
-            if term in in_title:
-                weight *= TITLE_WEIGHT
-            if term in names:
-                weight *= NAME_WEIGHT
-            weights[term] = weight
-        return normalised(weights)
+        boosted = in_title | names
+        if boosted:
+            index = dict(zip(terms, range(n), strict=True))
+            for term in boosted.intersection(index):
+                boost = TITLE_WEIGHT if term in in_title else 1.0
+                weights[index[term]] *= boost * NAME_WEIGHT if term in names else boost
+        if keep is not None and n > keep:
+            top = np.argpartition(weights, n - keep)[n - keep :]
+            terms = [terms[i] for i in top.tolist()]
+            weights = weights[top]
+        norm = math.sqrt(float(weights @ weights))
+        return dict(zip(terms, (weights / norm).tolist(), strict=True)) if norm else {}
 
 
-@lru_cache(maxsize=4096)
-def _log1(n: int) -> float:
-    """log(n + 1), remembered: document frequencies are small integers that repeat."""
-    return math.log(n + 1)
+def heaviest(weights: Mapping[str, float], n: int) -> Vector:
+    """The `n` heaviest entries of `weights`."""
+    return {t: weights[t] for t in sorted(weights, key=weights.__getitem__, reverse=True)[:n]}
 
 
 def normalised(vector: Mapping[str, float]) -> Vector:

@@ -34,13 +34,20 @@ article typed on such a name is part of it: الضبعة matches بالضبعة 
 
 from __future__ import annotations
 
+import re
 import sys
+import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from alertbot.text.normalize import fold_char, has_harakat, is_mark, normalize_word
+
+if TYPE_CHECKING:
+    from alertbot.text.analysis_cache import AnalysisCache
 
 # How far (in log-probability) a reading's lemma may trail the word's best one and still
 # count, for words of the text and for words of a query. bench/margin_report.py shows what
@@ -50,6 +57,9 @@ QUERY_MARGIN = 0.5
 _UNKNOWN_LOGPROB = -99.0
 
 _NO_CLITIC = frozenset({"0", "na", None})
+# Arabic letters (not tatweel) and harakat, which `analyzer_form` keeps as they are: most
+# words of a text are made of nothing else, and need not go through it letter by letter.
+_AS_IS = re.compile("[\u0621-\u063a\u0641-\u0652]+")
 _LIGHT_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي"})
 _ARTICLE = "ال"
 _CONJUNCTIONS = ("", "و", "ف")
@@ -67,9 +77,20 @@ class WordAnalysis:
     """What a word of a text can be: its plausible lemmas and clitic-stripped stems."""
 
     lemmas: frozenset[str]
-    stems: frozenset[str]
     # False when the database knows no reading of the word (an unknown name, a typo).
     known: bool
+    # The form handed to camel-tools (`analyzer_form`); the stems follow from it.
+    form: str
+
+    @property
+    def stems(self) -> frozenset[str]:
+        """The clitic-stripped stems of the word (`clitic_stems`).
+
+        Computed when asked, not kept: they are a few microseconds' work, asked for once
+        per word form by the matcher (which keeps its own result), and kept for each of
+        the 50,000 forms of the cache they took 40 MB.
+        """
+        return clitic_stems(normalize_word(self.form))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +111,8 @@ class QueryWordAnalysis:
 
 def analyzer_form(word: str) -> str:
     """The form of `word` handed to camel-tools: diacritics kept, no tatweel or controls."""
+    if _AS_IS.fullmatch(word):
+        return word
     out = []
     for ch in word:
         if is_mark(ch) and ch != "\u0640":
@@ -225,45 +248,80 @@ def _clitic_free(reading: Mapping[str, Any]) -> bool:
 
 
 class Lemmatizer:
-    """Analyses words with camel-tools, caching each distinct word form."""
+    """Analyses words with camel-tools, caching each distinct word form.
 
-    def __init__(self, analyzer: Analyzer, cache_size: int = 50_000) -> None:
+    The cache is in memory, and, when `persistent` is given, in a file that outlives the
+    process (`alertbot.text.analysis_cache`): a word form is analysed by camel-tools once
+    per database and version of these rules, not once per run.
+    """
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        cache_size: int = 50_000,
+        persistent: AnalysisCache | None = None,
+    ) -> None:
         self._analyzer = analyzer
+        self._persistent = persistent
+        # Keyed by the word as written and, when that differs, by its analyzer form too.
         self._cache: dict[str, WordAnalysis] = {}
         self._cache_size = cache_size
         self._sets: dict[frozenset[str], frozenset[str]] = {}
 
     def analyze(self, surface: str) -> WordAnalysis:
         """The plausible lemmas and clitic-stripped stems of one Arabic word of a text."""
-        form = analyzer_form(surface)
-        cached = self._cache.get(form)
+        cached = self._cache.get(surface)
         if cached is not None:
             return cached
-        readings = _readings(self._analyzer.analyze(form), form)
-        result = WordAnalysis(
-            lemmas=self._shared(frozenset(lemma_key(r) for r in _likely(readings, TEXT_MARGIN))),
-            stems=self._shared(clitic_stems(normalize_word(form))),
-            known=bool(readings),
-        )
+        form = analyzer_form(surface)
+        if form == surface:
+            form = surface  # one string for the key and the analysis
+        result = self._cache.get(form) or self._stored(form) or self._computed(form)
         if len(self._cache) >= self._cache_size:
             self._sets.clear()
             # News vocabulary turns over slowly; dropping everything at once is cheaper
             # than bookkeeping an LRU on every lookup of the hot path.
             self._cache.clear()
-        self._cache[form] = result
+        self._cache[form] = self._cache[surface] = result
+        return result
+
+    def _stored(self, form: str) -> WordAnalysis | None:
+        """The analysis of `form` kept by an earlier run, if any."""
+        found = self._persistent.word(form) if self._persistent is not None else None
+        if found is None:
+            return None
+        lemmas, known = found
+        return WordAnalysis(self._shared(frozenset(lemmas)), known, form)
+
+    def _computed(self, form: str) -> WordAnalysis:
+        """camel-tools' readings of `form`, pruned (see the module docstring)."""
+        readings = _readings(self._analyzer.analyze(form), form)
+        lemmas = frozenset(lemma_key(r) for r in _likely(readings, TEXT_MARGIN))
+        result = WordAnalysis(self._shared(lemmas), bool(readings), form)
+        if self._persistent is not None:
+            self._persistent.add_word(form, result.lemmas, result.known)
         return result
 
     def _shared(self, values: frozenset[str]) -> frozenset[str]:
         """One copy of each distinct set and string: news vocabulary repeats them a lot."""
         shared = self._sets.get(values)
         if shared is None:
-            shared = self._sets[values] = frozenset(sys.intern(v) for v in values)
+            shared = frozenset(sys.intern(v) for v in values)
+            self._sets[shared] = shared
         return shared
 
     def analyze_query_word(self, word: str) -> QueryWordAnalysis:
         """How a watch query word is understood: its citation lemmas, or a bare name."""
         form = analyzer_form(word)
         norm = normalize_word(form)
+        lemmas = self._persistent.query_word(form) if self._persistent is not None else None
+        if lemmas is None:
+            lemmas = self._query_lemmas(form, norm)
+            if self._persistent is not None:
+                self._persistent.add_query_word(form, lemmas)
+        return QueryWordAnalysis(word=word, norm=norm, lemmas=frozenset(lemmas), stem=norm)
+
+    def _query_lemmas(self, form: str, norm: str) -> list[str]:
         readings = [r for r in _readings(self._analyzer.analyze(form), form) if _clitic_free(r)]
         bare = strip_article(norm)
         citation = [
@@ -273,55 +331,138 @@ class Lemmatizer:
         # a conjugated verb does not: أستانا is a city, not "we were upset" (استاء).
         inflected = [r for r in readings if r.get("pos") != "verb"]
         chosen = _likely(citation or inflected, QUERY_MARGIN)
-        return QueryWordAnalysis(
-            word=word,
-            norm=norm,
-            lemmas=frozenset(lemma_key(r) for r in chosen),
-            stem=norm,
-        )
+        return sorted({lemma_key(r) for r in chosen})
 
     def describe(self, lemmas: Iterable[str]) -> list[str]:
         """Lemmas as a user reads them (for explaining how a query was understood)."""
         return sorted({lemma_display(lemma.partition("#")[0]) for lemma in lemmas})
 
+    def warm_up(self) -> None:
+        """Fill the memory cache with the newest analyses of the persistent one.
 
-def load_lemmatizer(database: str, cache_size: int = 50_000) -> Lemmatizer:
-    """Load camel-tools' analyzer over the morphology database file at `database`."""
-    from camel_tools.morphology.analyzer import Analyzer as CamelAnalyzer
-    from camel_tools.morphology.database import MorphologyDB
+        After a restart the first articles then read as fast as in a long-running process,
+        rather than each new form costing a look-up in the file.
+        """
+        if self._persistent is None:
+            return
+        for form, lemmas, known in self._persistent.newest_words(self._cache_size):
+            if len(self._cache) >= self._cache_size:
+                break
+            if form not in self._cache:
+                self._cache[form] = WordAnalysis(self._shared(lemmas), known, form)
 
-    db = MorphologyDB(database, "a")
-    _drop_unused_features(db)
-    return Lemmatizer(CamelAnalyzer(db, backoff="NOAN_PROP"), cache_size=cache_size)
-
-
-# Features camel-tools computes for every analysis that matching never reads: phonology
-# (caphi), treebank tags, glosses, Buckwalter tags, and the tokenisation schemes. Each is
-# built by string concatenation and up to twelve regex rewrites per analysis, and every
-# stem's feature table is copied whole into each analysis. Dropping them from the
-# database's definitions and from its 72,734 stem tables makes a first-time analysis about
-# three times faster (merge_features was 75% of the cold-pass time) and the loaded database
-# smaller. Readings keep what `_readings`, `lemma_key` and camel-tools' own merge and
-# name-backoff steps read.
-_KEPT_STEM_FEATURES = frozenset(
-    {
-        "diac", "lex", "pos", "prc0", "prc1", "prc2", "prc3", "enc0", "pos_lex_logprob",
-        "source", "gen", "num", "form_gen", "form_num",
-        "bw", "gloss",  # read by the NOAN_PROP backoff on stem tables
-    }
-)  # fmt: skip
-_UNUSED_FEATURES = (
-    "caphi", "catib6", "ud", "gloss", "bw", "pattern",
-    "d1tok", "d2tok", "d3tok", "atbtok", "d1seg", "d2seg", "d3seg", "atbseg", "bwtok",
-)  # fmt: skip
+    def close(self) -> None:
+        """Write the analyses not yet in the persistent cache, and close it."""
+        if self._persistent is not None:
+            self._persistent.close()
 
 
-def _drop_unused_features(db: Any) -> None:
-    """Keep camel-tools from computing or copying features matching never reads."""
-    for feature in _UNUSED_FEATURES:
-        db.defines.pop(feature, None)
-    db.compute_feats = frozenset(db.compute_feats) - {"pattern"}
-    keep = _KEPT_STEM_FEATURES
-    for analyses in db.stem_hash.values():
-        for i, (category, feats) in enumerate(analyses):
-            analyses[i] = (category, {k: v for k, v in feats.items() if k in keep})
+class DeferredAnalyzer:
+    """camel-tools' analyzer, loaded when a word first needs it (or ahead, with `load`).
+
+    Loading it means importing camel-tools (a second or two: it tabulates all of Unicode
+    when imported) and reading the parsed tables; a run whose words are all in the
+    persistent cache never needs it. `load` runs once; if it fails, every later use
+    raises the same error.
+    """
+
+    def __init__(self, load: Callable[[], Analyzer]) -> None:
+        self._load = load
+        self._lock = threading.Lock()
+        self._analyzer: Analyzer | None = None
+        self._failure: BaseException | None = None
+
+    @property
+    def is_loaded(self) -> bool:
+        """True once camel-tools' analyzer has been loaded."""
+        return self._analyzer is not None
+
+    def analyze(self, word: str) -> list[dict[str, Any]]:
+        """camel-tools' analyses of `word`, loading the analyzer first if need be."""
+        return self._loaded().analyze(word)
+
+    def load(self) -> None:
+        """Load camel-tools' analyzer now, if it is not loaded yet."""
+        self._loaded()
+
+    def _loaded(self) -> Analyzer:
+        analyzer = self._analyzer
+        if analyzer is not None:
+            return analyzer
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure
+            if self._analyzer is None:
+                try:
+                    self._analyzer = self._load()
+                except BaseException as exc:
+                    self._failure = exc
+                    raise
+            return self._analyzer
+
+
+# Under the config's state folder: derived from the database, rebuilt when missing or
+# stale, never committed (see .gitignore).
+ANALYSIS_CACHE = "analysis-cache.sqlite3"
+TABLES_FILE = "morphology-tables.bin"
+# The files whose code shapes what each cache holds: editing one makes that cache stale.
+_HERE = Path(__file__).parent
+_TABLES_RULES = (_HERE / "morphology_db.py",)
+_ANALYSIS_RULES = (_HERE / "lemmatize.py", _HERE / "normalize.py", _HERE / "morphology_db.py")
+_TABLES_FORMAT = 1
+_ANALYSIS_FORMAT = 1
+
+
+def load_lemmatizer(
+    database: str | PathLike[str],
+    cache_size: int = 50_000,
+    *,
+    state: Path | None = None,
+    load_ahead: bool = False,
+) -> Lemmatizer:
+    """camel-tools' analyzer over the morphology database file at `database`.
+
+    Without `state` the database is parsed now. With `state` (the config's state folder),
+    its parsed tables and the analyses of word forms are cached there, and the analyzer is
+    loaded only when a word is not in the cache. With `load_ahead` (for a run, which will
+    meet new words soon) a thread warms the memory cache and loads the analyzer at once.
+    On a first start, with no fresh tables yet, the database is parsed now, so that a
+    broken one fails here rather than mid-run.
+    """
+    from alertbot.text import tables_file
+    from alertbot.text.analysis_cache import AnalysisCache
+    from alertbot.text.provenance import DatabaseFile, code_digest
+
+    db_file = DatabaseFile(Path(database))
+    tables_code = code_digest(_TABLES_FORMAT, *_TABLES_RULES)
+
+    def load(tables: Path | None) -> Analyzer:
+        from alertbot.text.morphology_db import open_analyzer
+
+        analyzer: Analyzer = open_analyzer(db_file, tables, tables_code)
+        return analyzer
+
+    if state is None:
+        return Lemmatizer(load(None), cache_size)
+    tables = state / TABLES_FILE
+    persistent = AnalysisCache(
+        state / ANALYSIS_CACHE, db_file, code_digest(_ANALYSIS_FORMAT, *_ANALYSIS_RULES)
+    )
+    if not tables_file.is_fresh(tables, db_file, tables_code):
+        lemmatizer = Lemmatizer(load(tables), cache_size, persistent)
+        deferred = None
+    else:
+        deferred = DeferredAnalyzer(lambda: load(tables))
+        lemmatizer = Lemmatizer(deferred, cache_size, persistent)
+    if load_ahead:
+        threading.Thread(
+            target=_load_ahead, args=(lemmatizer, deferred), name="morphology-load", daemon=True
+        ).start()
+    return lemmatizer
+
+
+def _load_ahead(lemmatizer: Lemmatizer, analyzer: DeferredAnalyzer | None) -> None:
+    """Warm the lemmatizer's memory cache, then load camel-tools' analyzer if deferred."""
+    lemmatizer.warm_up()
+    if analyzer is not None:
+        analyzer.load()

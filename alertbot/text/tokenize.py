@@ -8,7 +8,7 @@ and (الضبعة) give the bare words, and a hashtag such as #عاصي_الحل
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from alertbot.text.normalize import normalize_word
@@ -103,3 +103,38 @@ def words(text: str) -> Iterator[tuple[int, int, str]]:
 def is_arabic(word: str) -> bool:
     """True when `word` contains an Arabic-script character."""
     return _ARABIC_RE.search(word) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleWords:
+    """Every word of an article, normalised, the text's line by line, and which are names:
+    what an article's fingerprint and its story clustering read."""
+
+    title: tuple[str, ...]
+    lines: tuple[tuple[str, ...], ...]  # the text's lines that have words
+    names: frozenset[str]  # the normalised words that were written as a name
+
+    def all(self) -> list[str]:
+        """Title and text words, in order."""
+        return [*self.title, *(w for line in self.lines for w in line)]
+
+
+def article_words(
+    title: str, text: str, is_name: Callable[[str], bool] | None = None
+) -> ArticleWords:
+    """The article's words; `is_name(surface)` says which words are names (none without
+    it). `alertbot.watch.match.Matcher.read` gives the same in the pass that matches."""
+    names: set[str] = set()
+
+    def normalised(line: str) -> tuple[str, ...]:
+        out = []
+        for _, _, surface in words(line):
+            norm = normalize_word(surface)
+            if norm:
+                out.append(norm)
+                if is_name is not None and is_name(surface):
+                    names.add(norm)
+        return tuple(out)
+
+    lines = tuple(found for line in text.split("\n") if (found := normalised(line)))
+    return ArticleWords(normalised(title), lines, frozenset(names))

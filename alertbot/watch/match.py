@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis
+from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis, lemma_is_name
 from alertbot.text.normalize import has_harakat, normalize_word
-from alertbot.text.tokenize import breaks_between, is_arabic, words
+from alertbot.text.tokenize import ArticleWords, breaks_between, is_arabic, words
 from alertbot.watch.query import And, Near, Node, Not, Phrase, parse_query, walk
 
 
@@ -147,6 +147,9 @@ class _Field:
 
 
 _EMPTY: frozenset[int] = frozenset()
+# What the cache knows of a word form: the query words it matches, its normalised form,
+# and whether it is a name (for story clustering); None for a form that is not a word.
+_WordInfo = tuple[frozenset[int], str, bool] | None
 
 
 class Matcher:
@@ -161,7 +164,7 @@ class Matcher:
         self._names_by_stem: dict[str, set[int]] = {}
         self._by_norm: dict[str, set[int]] = {}
         self._arabic_by_norm: dict[str, set[int]] = {}
-        self._cache: dict[str, frozenset[int] | None] = {}
+        self._cache: dict[str, _WordInfo] = {}
         self._cache_size = cache_size
         self.watches: list[CompiledWatch] = [self._compile(w) for w in watches]
 
@@ -216,14 +219,17 @@ class Matcher:
 
     # -- matching ----------------------------------------------------------------------
 
-    def _ids_for(self, surface: str) -> frozenset[int] | None:
-        """The query words a word of the text matches; None for a word that is not one."""
+    def _word_info(self, surface: str) -> _WordInfo:
+        """The query words a word of the text matches, its normalised form, and whether it
+        is a name: an Arabic word the database reads as a proper noun or does not know at
+        all, or a Latin or Cyrillic word with a capital. None for a form that is no word."""
         norm = normalize_word(surface)
         if not norm:
             return None
         ids: set[int] = set()
         if not is_arabic(norm):
             ids.update(self._by_norm.get(norm, ()))
+            is_name = surface[:1].isupper()
         else:
             if not has_harakat(surface):
                 ids.update(self._arabic_by_norm.get(norm, ()))
@@ -233,33 +239,67 @@ class Matcher:
             stems = self._by_stem if not analysis.known else self._names_by_stem
             for stem in analysis.stems:
                 ids.update(stems.get(stem, ()))
-        return frozenset(ids) if ids else _EMPTY
+            is_name = not analysis.known or any(lemma_is_name(k) for k in analysis.lemmas)
+        return (frozenset(ids) if ids else _EMPTY), norm, is_name
 
-    def _field(self, name: str, text: str) -> _Field:
+    def _field(self, name: str, text: str, read: _Reading | None = None) -> _Field:
+        """The field's words that match a query word; with `read`, every word's normal
+        form goes there too, line by line (the same pass serves story clustering)."""
         cache = self._cache
         found: dict[int, tuple[int, int, str, frozenset[int]]] = {}
         positions: dict[int, list[int]] = {}
         index = 0
+        line: list[str] = []
+        previous_end = 0
         for start, end, surface in words(text):
             if surface in cache:
-                ids = cache[surface]
+                info = cache[surface]
             else:
-                ids = self._ids_for(surface)
+                info = self._word_info(surface)
                 if len(cache) >= self._cache_size:
                     cache.clear()
-                cache[surface] = ids
-            if ids is None:
+                cache[surface] = info
+            if info is None:
                 continue  # tatweel alone: not a word, as in tokenize()
+            ids, norm, is_name = info
             if ids:
                 found[index] = (start, end, surface, ids)
                 for wid in ids:
                     positions.setdefault(wid, []).append(index)
             index += 1
+            if read is not None:
+                if line and text.find("\n", previous_end, start) >= 0:
+                    read.lines.append(tuple(line))
+                    line = []
+                line.append(norm)
+                if is_name:
+                    read.names.add(norm)
+                previous_end = end
+        if read is not None and line:
+            read.lines.append(tuple(line))
         return _Field(name, text, found, positions)
 
     def match(self, fields: Sequence[tuple[str, str]]) -> list[WatchMatch]:
         """The watches that match an article given as (field name, text) pairs, in order."""
-        doc = [self._field(name, text) for name, text in fields]
+        return self._matches([self._field(name, text) for name, text in fields])
+
+    def match_article(self, title: str | None, text: str) -> list[WatchMatch]:
+        """Match an article's title and text (the `alertbot match` fields)."""
+        fields = [("title", title)] if title else []
+        fields.append(("text", text))
+        return self.match(fields)
+
+    def read(self, title: str | None, text: str) -> tuple[list[WatchMatch], ArticleWords]:
+        """`match_article`, and in the same pass the article's words as story clustering
+        and the fingerprint read them (`alertbot.text.tokenize.article_words`)."""
+        title_read, text_read = _Reading(), _Reading()
+        doc = [self._field("title", title, title_read)] if title else []
+        doc.append(self._field("text", text, text_read))
+        title_words = tuple(w for line in title_read.lines for w in line)
+        names = frozenset(title_read.names | text_read.names)
+        return self._matches(doc), ArticleWords(title_words, tuple(text_read.lines), names)
+
+    def _matches(self, doc: list[_Field]) -> list[WatchMatch]:
         present = {wid for f in doc for wid in f.positions}
         if not present:
             return []
@@ -273,11 +313,15 @@ class Matcher:
                 results.append(WatchMatch(watch.name, _spans(occurrences, doc), watch.owner))
         return results
 
-    def match_article(self, title: str | None, text: str) -> list[WatchMatch]:
-        """Match an article's title and text (the `alertbot match` fields)."""
-        fields = [("title", title)] if title else []
-        fields.append(("text", text))
-        return self.match(fields)
+
+class _Reading:
+    """Where `Matcher._field` puts a field's words for `Matcher.read`."""
+
+    __slots__ = ("lines", "names")
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, ...]] = []
+        self.names: set[str] = set()
 
 
 def _ids_in(node: _Compiled) -> set[int]:
