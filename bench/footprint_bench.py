@@ -417,12 +417,13 @@ def throughput_sites(root: str, feeds: int, per_feed: int) -> dict[str, list[pb.
     }
 
 
-def open_like_run() -> Any:
+def open_like_run(config: Any) -> Any:
     """The lemmatizer, opened with the call `alertbot run` makes (`alertbot.cli`), so that
-    whatever it keeps under the state directory (the working directory's `state/`) is used."""
+    what it keeps in the config's state folder (the parsed database, the analyses of word
+    forms) is used; `close()` it as `alertbot run` does when it ends."""
     from alertbot.cli import open_lemmatizer
 
-    return open_lemmatizer()
+    return open_lemmatizer(config.database.parent, load_ahead=True)
 
 
 async def app_pass(config: Any, lemmatizer: Any, pool: Any) -> pb.Pass:
@@ -470,7 +471,7 @@ def passes_child(args: argparse.Namespace) -> None:
         with cpu_pool() as pool:
             await pb.warm_pool(pool, pool._max_workers)
             t0 = time.perf_counter()
-            lemmatizer = open_like_run()
+            lemmatizer = open_like_run(config)
             out["open_s"] = time.perf_counter() - t0
             now = datetime.now(UTC)
             out["bare before"] = await pb.bare_pass(config, pool, urls, now)
@@ -479,6 +480,7 @@ def passes_child(args: argparse.Namespace) -> None:
                 sources = pb.sources_for(sites[name], name)
                 out[name] = await app_pass(replace(config, sources=sources), lemmatizer, pool)
             out["bare after"] = await pb.bare_pass(config, pool, urls, now)
+            lemmatizer.close()
 
     asyncio.run(run())
     print("PASSES_JSON " + json.dumps({k: asdict(v) if isinstance(v, pb.Pass) else v
