@@ -30,6 +30,7 @@ from alertbot.stories.cluster import Article as ClusterArticle
 from alertbot.stories.fingerprint import Fingerprint, fingerprint_of
 from alertbot.stories.vectors import ArticleTerms, terms_of
 from alertbot.text.lemmatize import Lemmatizer
+from alertbot.text.tokenize import article_words
 from alertbot.watch.match import Matcher, Watch, WatchMatch
 from alertbot.watch.query import parse_query
 from alertbot.watch.snippet import snippet_for
@@ -175,13 +176,21 @@ class Pipeline:
         """Rebuild the story clustering from the store: the texts of the last days (kept
         `TEXT_KEPT`, at most `REBUILD_TEXTS`) give back the document frequencies and the
         outlets' furniture, and those filed under a story within the window its centroid.
-        Returns the stories."""
+        Returns the stories.
+
+        Only a centroid weighs names, which takes the morphology; the texts that only teach
+        frequencies and furniture are read by letters alone, so a start on a full store
+        analyses the words of the window's stories, not of every text kept."""
         window_start = now - 2 * WINDOW
         for row in store.recent_texts(now - TEXT_KEPT, REBUILD_TEXTS):
-            _, words = self._matcher.read(row["title"], row["text"])
+            filed = row["story_id"] is not None and row["at"] >= window_start
+            if filed:
+                _, words = self._matcher.read(row["title"], row["text"])
+            else:
+                words = article_words(row["title"], row["text"])
             fp = _stored_fingerprint(row["fingerprint"]) or fingerprint_of(words)
             article = ClusterArticle(row["source"], row["at"], terms_of(words), fp)
-            if row["story_id"] is not None and row["at"] >= window_start:
+            if filed:
                 story = StoryId(row["story_id"])
                 self._clusterer.add(story, article, self._clusterer.decide(article))
             else:

@@ -121,3 +121,26 @@ def test_the_labelled_corpus_pairs_score_as_tuned(lemmatizer):
     assert got["same-outlet hidden"] <= 0.10
     assert got["related"] <= 0.25
     assert got["repeats quieted"] >= 0.75
+
+
+def test_a_story_is_found_among_hundreds_on_a_common_term():
+    """A busy window: 200 stories on Gaza, each with words of its own; a report of one of
+    them joins it, though only the `MAX_CANDIDATES` sharing most terms are scored."""
+    from alertbot.stories.cluster import MAX_CANDIDATES
+
+    rows = [r for r in corpus() if r["outlet"] == "BBC Arabic"][:200]
+    assert len(rows) > MAX_CANDIDATES
+    clusterer: Clusterer[int] = Clusterer()
+
+    def article(row: dict, at: datetime, outlet: str = "BBC", print_of: str = "") -> Article:
+        words = article_words(f"غزة {row['title']}", f"غزة غزة غزة\n{row['text']}")
+        # (the fingerprint of another text: the join must come from the terms alone)
+        return Article(outlet, at, terms_of(words), fingerprint(print_of, row["id"]))
+
+    for n, row in enumerate(rows):
+        a = article(row, T0 + timedelta(minutes=n))
+        clusterer.add(n, a, clusterer.decide(a))
+    target = 150
+    again = article(rows[target], T0 + timedelta(hours=4), outlet="Sky", print_of="another")
+    decision = clusterer.decide(again)
+    assert (decision.relation, decision.story) == (Relation.JOINED, target)

@@ -13,7 +13,8 @@ has for Arabic: clitic-stripped terms and the analyzer's proper-noun readings.
   furniture left out.
 * Each story keeps the sum of its articles' vectors: its centroid.
 * Candidates are the stories active within `WINDOW` that share one of the article's
-  heaviest terms (an inverted index, not a scan of every story).
+  heaviest terms (an inverted index, not a scan of every story); in a busy window, the
+  `MAX_CANDIDATES` sharing most of them.
 * score = cosine(article, centroid) × time factor: 1 within `FRESH` of the story's latest
   article, then decaying exponentially (by e every `DECAY`) to no less than `LATE_FACTOR`.
   The gap says much: on the labelled pairs, same-event pairs are a median 3.7 hours apart,
@@ -61,6 +62,7 @@ FRESH = timedelta(hours=2)
 DECAY = timedelta(hours=48)
 LATE_FACTOR = 0.3
 CANDIDATE_TERMS = 12  # the article's heaviest terms that find candidate stories
+MAX_CANDIDATES = 64  # stories scored per article, those sharing most of those terms
 ARTICLE_TERMS = 60  # an article's vector keeps its heaviest terms
 CENTROID_TERMS = 80  # and a story's centroid its heaviest
 PRINTS_KEPT = 4  # MinHashes a story keeps of its latest articles, to know their copies
@@ -223,11 +225,14 @@ class Clusterer(Generic[K]):
         among the candidates and its cosine reaches `COPY_COSINE`: only those candidates
         have their MinHashes compared."""
         postings = self._postings
-        candidates: set[K] = set()
+        shared: Counter[K] = Counter()
         for term in sorted(vector, key=vector.__getitem__, reverse=True)[:CANDIDATE_TERMS]:
             found = postings.get(term)
             if found:
-                candidates |= found
+                shared.update(found)
+        # A busy window has thousands of stories on a common term: the ones sharing most
+        # of the article's heaviest terms are scored, a bounded number.
+        candidates = [k for k, _ in shared.most_common(MAX_CANDIDATES)]
         at = article.published
         values: np.ndarray | None = None
         best: K | None = None
