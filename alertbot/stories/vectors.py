@@ -120,10 +120,6 @@ class DocumentFrequencies:
         self.docs += 1
         self.df.update(set(terms))
 
-    def idf(self, term: str) -> float:
-        """Smoothed inverse document frequency: rare terms weigh more."""
-        return math.log((self.docs + 1) / (self.df.get(term, 0) + 1)) + 1.0
-
     def vector(
         self,
         counts: Mapping[str, float],
@@ -159,12 +155,6 @@ class DocumentFrequencies:
 def heaviest(weights: Mapping[str, float], n: int) -> Vector:
     """The `n` heaviest entries of `weights`."""
     return {t: weights[t] for t in sorted(weights, key=weights.__getitem__, reverse=True)[:n]}
-
-
-def normalised(vector: Mapping[str, float]) -> Vector:
-    """The vector scaled to length 1 (empty stays empty)."""
-    norm = math.sqrt(sum(w * w for w in vector.values()))
-    return {t: w / norm for t, w in vector.items()} if norm else {}
 
 
 def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
