@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from alertbot.app import Runtime, open_app
-from alertbot.config import load_config
+from alertbot.app import Runtime
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Validators
 from alertbot.store import NewItem, Recipient
 from testsupport.botapi import TOKEN, BotApi
+from testsupport.bothost import news_site, running_bot, say
 from testsupport.httpserver import LocalServer
 from testsupport.sourcefixtures import news_items, rss
 from testsupport.storefixtures import article
@@ -33,10 +32,7 @@ def api() -> Iterator[BotApi]:
 
 @pytest.fixture
 def site() -> Iterator[LocalServer]:
-    with LocalServer() as server:
-        items = news_items(3, base_url=server.url(""), start=datetime.now(UTC) - timedelta(hours=1))
-        feed = rss(items, base_url=server.url(""), full_text=True)
-        server.route("/feed", feed, headers={"Content-Type": "application/rss+xml"})
+    with news_site() as server:
         yield server
 
 
@@ -53,30 +49,10 @@ def write_config(tmp_path, api: BotApi, site: LocalServer, extra: str = "", top:
     return path
 
 
-@asynccontextmanager
-async def running_bot(path: Path, api: BotApi, lemmatizer) -> AsyncIterator[Runtime]:
-    runtime = await open_app(load_config(path), lemmatizer)
-    async with runtime.stack:
-        runtime.scheduler.telegram.start()
-        # Polling has begun once the webhook is deleted (a long poll is recorded only
-        # when it is answered).
-        await api.until(lambda a: a.calls_to("deleteWebhook"), timeout=10)
-        yield runtime
-        await runtime.scheduler.shutdown()
-
-
 @pytest.fixture
 async def bot(tmp_path, api, site, lemmatizer) -> AsyncIterator[Runtime]:
     async with running_bot(write_config(tmp_path, api, site), api, lemmatizer) as runtime:
         yield runtime
-
-
-async def say(api: BotApi, chat_id: int, text: str, **kw) -> str:
-    """Send a message as a user and return the bot's next reply in that chat."""
-    before = len(api.sent(chat_id))
-    api.send_text(chat_id, text, **kw)
-    await api.until(lambda a: len(a.sent(chat_id)) > before, timeout=10)
-    return api.sent(chat_id)[before].text
 
 
 async def test_commands_are_registered_in_english_and_arabic_and_admins_see_theirs(bot, api):

@@ -8,17 +8,15 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from alertbot.app import Runtime, open_app
-from alertbot.config import load_config
+from alertbot.app import Runtime
 from alertbot.store import StoreRunner
 from testsupport.botapi import TOKEN, BotApi
+from testsupport.bothost import news_site, running_bot, say
 from testsupport.httpserver import LocalServer
-from testsupport.sourcefixtures import news_items, rss
 
 ADMIN = 111
 READER = 5
@@ -35,10 +33,7 @@ def api() -> Iterator[BotApi]:
 
 @pytest.fixture
 def site() -> Iterator[LocalServer]:
-    with LocalServer() as server:
-        items = news_items(3, base_url=server.url(""), start=datetime.now(UTC) - timedelta(hours=1))
-        feed = rss(items, base_url=server.url(""), full_text=True)
-        server.route("/feed", feed, headers={"Content-Type": "application/rss+xml"})
+    with news_site() as server:
         yield server
 
 
@@ -53,20 +48,8 @@ async def bot(tmp_path: Path, api: BotApi, site: LocalServer, lemmatizer) -> Asy
         '[[watch]]\nname = "Naryshkin"\nquery = "ناريشكين OR Naryshkin"\n',
         encoding="utf-8",
     )
-    runtime = await open_app(load_config(path), lemmatizer)
-    async with runtime.stack:
-        runtime.scheduler.telegram.start()
-        await api.until(lambda a: a.calls_to("deleteWebhook"), timeout=10)
+    async with running_bot(path, api, lemmatizer) as runtime:
         yield runtime
-        await runtime.scheduler.shutdown()
-
-
-async def say(api: BotApi, chat_id: int, text: str, **kw) -> str:
-    """Send a message as a user and return the bot's next reply in that chat."""
-    before = len(api.sent(chat_id))
-    api.send_text(chat_id, text, **kw)
-    await api.until(lambda a: len(a.sent(chat_id)) > before, timeout=10)
-    return api.sent(chat_id)[before].text
 
 
 async def test_a_watch_is_answered_while_the_pipeline_worker_is_on_a_long_step(bot, api):
