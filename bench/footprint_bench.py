@@ -799,17 +799,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--server-root", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    for name, full, small in (
+    sizes = (
         ("feeds", 8, 2),
         ("articles", 40, 10),
         ("items", 20_000, 200),
         ("steady", 3.0, 1.0),
         ("resp_feeds", 10, 2),
         ("resp_articles", 40, 15),
-    ):
-        if getattr(args, name) is None:
-            setattr(args, name, small if args.quick else full)
-    return args
+    )
+    return pb.with_sizes(args, sizes)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

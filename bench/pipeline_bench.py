@@ -722,16 +722,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--server-root", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    quick = args.quick
-    for name, full, small in (
+    sizes = (
         ("feeds", 8, 2),
         ("articles", 40, 10),
         ("latency_articles", 20, 5),
         ("latency_span", 180.0, 25.0),
         ("items", 20_000, 2_000),
-    ):
+    )
+    return with_sizes(args, sizes)
+
+
+def with_sizes(
+    args: argparse.Namespace, sizes: Sequence[tuple[str, float, float]]
+) -> argparse.Namespace:
+    """Each (name, full, quick) size not given on the command line: `quick`'s with --quick."""
+    for name, full, small in sizes:
         if getattr(args, name) is None:
-            setattr(args, name, small if quick else full)
+            setattr(args, name, small if args.quick else full)
     return args
 
 
