@@ -178,18 +178,21 @@ class Pipeline:
         outlets' furniture, and those filed under a story within the window its centroid.
         Returns the stories.
 
-        Only a centroid weighs names, which takes the morphology; the texts that only teach
-        frequencies and furniture are read by letters alone, so a start on a full store
-        analyses the words of the window's stories, not of every text kept."""
+        Texts are read by letters alone: a centroid's name terms were stored with the item
+        when it was recorded. Only an item recorded before names were stored, filed in the
+        window, is read again with the morphology (the names weigh in its centroid)."""
         window_start = now - 2 * WINDOW
         for row in store.recent_texts(now - TEXT_KEPT, REBUILD_TEXTS):
             filed = row["story_id"] is not None and row["at"] >= window_start
-            if filed:
+            names: frozenset[str] | None = row["names"]
+            if filed and names is None:
                 _, words = self._matcher.read(row["title"], row["text"])
+                terms = terms_of(words)
             else:
                 words = article_words(row["title"], row["text"])
+                terms = replace(terms_of(words), names=names or frozenset())
             fp = _stored_fingerprint(row["fingerprint"]) or fingerprint_of(words)
-            article = ClusterArticle(row["source"], row["at"], terms_of(words), fp)
+            article = ClusterArticle(row["source"], row["at"], terms, fp)
             if filed:
                 story = StoryId(row["story_id"])
                 self._clusterer.add(story, article, self._clusterer.decide(article))
@@ -254,6 +257,7 @@ class Pipeline:
             snippet=item.snippet,
             recipients=tuple(recipients),
             related_to=related,
+            names=sorted(item.terms.names),
         )
         outcome = store.record_item(new, now)
         if outcome.already_seen:

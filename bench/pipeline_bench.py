@@ -489,14 +489,26 @@ async def latency(
 # -- memory (child process) ---------------------------------------------------------------
 
 
-def _fill_fingerprints(texts: list[tuple[str, str]]) -> list[tuple[bytes, str]]:
-    """Fingerprints and content hashes (in a pool worker)."""
-    from alertbot.stories.fingerprint import fingerprint
+_FILL_READER: Any = None
 
+
+def _fill_fingerprints(texts: list[tuple[str, str]]) -> list[tuple[bytes, str, list[str]]]:
+    """Fingerprints, content hashes and story names, as the pipeline records them (in a
+    pool worker, which opens the morphology once)."""
+    global _FILL_READER
+    from alertbot import camel_data
+    from alertbot.stories.fingerprint import fingerprint_of
+    from alertbot.stories.stream import word_reader
+    from alertbot.stories.vectors import terms_of
+    from alertbot.text.lemmatize import load_lemmatizer
+
+    if _FILL_READER is None:
+        _FILL_READER = word_reader(load_lemmatizer(camel_data.camel_data_dir().database))
     out = []
     for title, text in texts:
-        fp = fingerprint(title, text)
-        out.append((fp.to_bytes(), fp.content_hash.hex()))
+        words = _FILL_READER(title, text)
+        fp = fingerprint_of(words)
+        out.append((fp.to_bytes(), fp.content_hash.hex(), sorted(terms_of(words).names)))
     return out
 
 
@@ -524,7 +536,7 @@ def fill_database(path: Path, items: int, story_share: float, pool: Any) -> floa
     store = Store.open(path)
     try:
         span = timedelta(days=6) - timedelta(hours=1)
-        for i, ((title, text), (fp, digest)) in enumerate(zip(texts, prints, strict=True)):
+        for i, ((title, text), (fp, digest, names)) in enumerate(zip(texts, prints, strict=True)):
             seen = now - span + span * (i / items)
             source = f"outlet {i % 20}"
             url = f"https://outlet{i % 20}.example/news/{seen:%Y/%m/%d}/{i}"
@@ -543,10 +555,9 @@ def fill_database(path: Path, items: int, story_share: float, pool: Any) -> floa
             story = rng.random() < story_share
             watches = [rng.choice(BROAD_WATCHES)[0]] if story else []
             snippet = Snippet(text[:200], ((0, 10),)).to_json() if story else ""
-            outcome = store.record_item(
-                NewItem(article, digest, fp, None, watches, snippet, [CONSOLE] if story else []),
-                seen,
-            )
+            recipients = [CONSOLE] if story else []
+            new = NewItem(article, digest, fp, None, watches, snippet, recipients, names=names)
+            outcome = store.record_item(new, seen)
             for row_id in outcome.outbox_ids:
                 store.mark_sent(row_id, seen + timedelta(seconds=5))
     finally:

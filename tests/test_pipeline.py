@@ -101,6 +101,29 @@ def test_the_story_index_is_rebuilt_from_the_store_after_a_restart(store, lemmat
     assert len(_rows(store)) == 1
 
 
+@pytest.mark.parametrize("names_stored", [True, False], ids=["names stored", "older rows"])
+def test_a_restart_rebuilds_the_same_centroids_with_or_without_stored_names(
+    store, lemmatizer, seeds, names_stored
+):
+    """The names an item was clustered with are stored with it, so a start reads the texts
+    by letters alone; an item recorded before that (names NULL) is read with the
+    morphology again. Either way the rebuilt story weighs its names as the first run did."""
+    first = Pipeline(lemmatizer, Watchlists(WATCHES, CONSOLE))
+    for n, (title, text) in enumerate(seeds):
+        first.process(store, [_article(title, text, f"https://a.example/{n}")], NOW)
+    stored = store._rows("SELECT names FROM seen_items ORDER BY id")
+    assert all(r["names"] for r in stored)
+    assert "ناريشكين" in stored[0]["names"].split()
+    if not names_stored:
+        store.db.execute("UPDATE seen_items SET names = NULL")
+    restarted = Pipeline(lemmatizer, Watchlists(WATCHES, CONSOLE))
+    assert restarted.load_index(store, NOW) == len(first.clusterer) == 2
+    before, after = first.clusterer._stories, restarted.clusterer._stories
+    assert before.keys() == after.keys()
+    for key in before:
+        assert after[key].centroid == pytest.approx(before[key].centroid)
+
+
 def test_chat_watches_alert_their_chat_and_config_watches_the_config_recipients(
     store, lemmatizer, seeds
 ):

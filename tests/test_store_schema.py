@@ -78,7 +78,7 @@ def test_a_version_3_database_is_upgraded_and_its_bare_dates_are_marked_date_onl
     db.conn.commit()
     db.close()
     store = Store.open(path)
-    assert store.schema_version() == SCHEMA_VERSION == 6
+    assert store.schema_version() == SCHEMA_VERSION == 7
     assert [store.story(StoryId(n)).published_date_only for n in (1, 2, 3)] == [
         True,
         False,

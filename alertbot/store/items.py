@@ -102,7 +102,7 @@ class ItemsMixin(StoreBase):
                 db.execute(
                     "INSERT INTO seen_items (canonical_url, url, guid, content_hash, fingerprint,"
                     " source, story_id, title, published, first_seen, text, published_date_only,"
-                    " relation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " relation, names) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         article.canonical_url,
                         article.url,
@@ -117,6 +117,7 @@ class ItemsMixin(StoreBase):
                         article.text,
                         _date_only(article),
                         relation,
+                        None if item.names is None else " ".join(item.names),
                     ),
                 )
             )
@@ -265,17 +266,19 @@ class ItemsMixin(StoreBase):
     def recent_texts(self, since: datetime, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` items first seen since `since` that still have their text,
         oldest first: source, title, text, at (published, else first seen), story_id,
-        fingerprint; to rebuild the story clustering (document frequencies, furniture,
-        centroids) at start."""
+        fingerprint, names (a frozenset, None when not recorded); to rebuild the story
+        clustering (document frequencies, furniture, centroids) at start."""
         rows = self._rows(
             "SELECT source, title, text, coalesce(published, first_seen) AS at, story_id,"
-            " fingerprint FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
+            " fingerprint, names FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
             " ORDER BY first_seen DESC, id DESC LIMIT ?",
             (ts(since), limit),
         )
         rows.reverse()
         for r in rows:
             r["at"] = parse_ts(r["at"])
+            if r["names"] is not None:
+                r["names"] = frozenset(r["names"].split())
         return rows
 
     def clustering_today(self, since: datetime) -> dict[str, int]:

@@ -59,6 +59,9 @@ class NewItem:
     snippet: str
     recipients: Sequence[Recipient]
     related_to: StoryId | None = None  # a new story's earlier story, when it is related
+    # The story clustering's name terms (`ArticleTerms.names`), kept so that a start can
+    # rebuild the clustering without the morphology; None: not known.
+    names: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -258,8 +258,21 @@ def _m0006_story_relations(db: Database) -> None:
     _run_script(db, _V6, 6)
 
 
+_V7 = """
+-- The story clustering's names of each item (its terms the morphology reads as a proper
+-- noun or does not know; space-separated; NULL for items recorded before): a start rebuilds
+-- the clustering from the stored texts without analysing their words again.
+ALTER TABLE seen_items ADD COLUMN names TEXT
+"""
+
+
+@migrations(name="0007_item_names")
+def _m0007_item_names(db: Database) -> None:
+    _run_script(db, _V7, 7)
+
+
 # The number of the last migration above: bump it with each new migration.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _run_script(db: Database, script: str, version: int) -> None:
