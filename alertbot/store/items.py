@@ -10,7 +10,7 @@ processed again and nothing is dropped.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from alertbot.stories import StoryId
 
 # Article texts are kept this long, for trying a new watch on recent news.
 TEXT_KEPT = timedelta(days=7)
+TEXTS_READ = 200  # rows a rebuild reads at a time (`recent_texts`)
 
 
 class ItemsMixin(StoreBase):
@@ -263,23 +264,38 @@ class ItemsMixin(StoreBase):
         )
         return [(r["story_id"], r["fingerprint"], parse_ts(r["at"])) for r in rows]
 
-    def recent_texts(self, since: datetime, limit: int) -> list[dict[str, Any]]:
+    def recent_texts(self, since: datetime, limit: int) -> Iterator[dict[str, Any]]:
         """The newest `limit` items first seen since `since` that still have their text,
         oldest first: source, title, text, at (published, else first seen), story_id,
         fingerprint, names (a frozenset, None when not recorded); to rebuild the story
-        clustering (document frequencies, furniture, centroids) at start."""
-        rows = self._rows(
-            "SELECT source, title, text, coalesce(published, first_seen) AS at, story_id,"
-            " fingerprint, names FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
-            " ORDER BY first_seen DESC, id DESC LIMIT ?",
-            (ts(since), limit),
-        )
-        rows.reverse()
-        for r in rows:
-            r["at"] = parse_ts(r["at"])
-            if r["names"] is not None:
-                r["names"] = frozenset(r["names"].split())
-        return rows
+        clustering (document frequencies, furniture, centroids) at start.
+
+        Read `TEXTS_READ` rows at a time: a few thousand texts held at once would stay in
+        the process's heap long after the rebuild."""
+        ids = [
+            r["id"]
+            for r in self._rows(
+                "SELECT id FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
+                " ORDER BY first_seen DESC, id DESC LIMIT ?",
+                (ts(since), limit),
+            )
+        ]
+        ids.reverse()
+        for i in range(0, len(ids), TEXTS_READ):
+            chunk = ids[i : i + TEXTS_READ]
+            rows = self._rows(
+                "SELECT id, source, title, text, coalesce(published, first_seen) AS at,"
+                " story_id, fingerprint, names FROM seen_items"
+                f" WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            order = {row_id: n for n, row_id in enumerate(chunk)}
+            rows.sort(key=lambda r: order[r["id"]])
+            for r in rows:
+                r["at"] = parse_ts(r["at"])
+                if r["names"] is not None:
+                    r["names"] = frozenset(r["names"].split())
+                yield r
 
     def clustering_today(self, since: datetime) -> dict[str, int]:
         """How many items first seen since `since` started a story, joined one or related
