@@ -68,23 +68,29 @@ def _terms(normalised: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(term for term in map(content_term, normalised) if term is not None)
 
 
+# When an outlet carried a line: the POSIX second of its one sighting (most lines are seen
+# once; an int is a fifth of a list of datetimes), or a list of them.
+Sightings = int | list[int]
+
+
 @dataclass
 class Furniture:
     """Per outlet, the lines seen and when: which of an article's lines are furniture."""
 
-    seen: dict[str, dict[bytes, list[datetime]]] = field(default_factory=lambda: defaultdict(dict))
+    seen: dict[str, dict[bytes, Sightings]] = field(default_factory=lambda: defaultdict(dict))
     swept: datetime | None = None  # the cutoff of the last sweep
 
     def counted(self, outlet: str, terms: ArticleTerms, at: datetime) -> Counter[str]:
         """The article's term counts without the outlet's furniture (title included)."""
         lines = self.seen[outlet]
+        second = _second(at)
         kept = list(terms.title)
         for digest, line_terms in terms.lines:
             times = lines.get(digest)
             if (
-                times is not None
+                isinstance(times, list)  # one sighting is never furniture (FURNITURE_SEEN)
                 and len(line_terms) >= FURNITURE_MIN_TERMS
-                and sum(1 for t in times if abs(at - t) <= FURNITURE_DAYS) >= FURNITURE_SEEN
+                and sum(1 for t in times if abs(second - t) <= _FURNITURE_SECONDS) >= FURNITURE_SEEN
             ):
                 continue
             kept.extend(line_terms)
@@ -93,8 +99,15 @@ class Furniture:
     def remember(self, outlet: str, terms: ArticleTerms, at: datetime) -> None:
         """Count the article's lines for its outlet (once per article)."""
         lines = self.seen[outlet]
+        second = _second(at)
         for digest in {d for d, t in terms.lines if len(t) >= FURNITURE_MIN_TERMS}:
-            lines.setdefault(digest, []).append(at)
+            times = lines.get(digest)
+            if times is None:
+                lines[digest] = second
+            elif isinstance(times, int):
+                lines[digest] = [times, second]
+            else:
+                times.append(second)
 
     def forget_before(self, cutoff: datetime) -> None:
         """Drop sightings older than `cutoff` (a sighting that old no longer counts: the
@@ -102,10 +115,23 @@ class Furniture:
         if self.swept is not None and cutoff - self.swept < FURNITURE_SWEEP:
             return
         self.swept = cutoff
+        oldest = _second(cutoff)
         for outlet, lines in self.seen.items():
-            self.seen[outlet] = {
-                d: kept for d, times in lines.items() if (kept := [t for t in times if t >= cutoff])
-            }
+            kept: dict[bytes, Sightings] = {}
+            for digest, times in lines.items():
+                if isinstance(times, int):
+                    if times >= oldest:
+                        kept[digest] = times
+                elif recent := [t for t in times if t >= oldest]:
+                    kept[digest] = recent if len(recent) > 1 else recent[0]
+            self.seen[outlet] = kept
+
+
+_FURNITURE_SECONDS = FURNITURE_DAYS.total_seconds()
+
+
+def _second(at: datetime) -> int:
+    return int(at.timestamp())
 
 
 @dataclass

@@ -132,7 +132,7 @@ def normalize(text: str) -> Normalized:
     return Normalized("".join(out), tuple(starts), tuple(ends))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def normalize_word(word: str) -> str:
     """The normalised form of a short string (a token), without the offset map."""
     return "".join(fold_char(ch) for ch in word)
