@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from alertbot.sources.article import is_teaser
 from alertbot.sources.errors import SourceParseError
-from alertbot.sources.extract import is_teaser
 from alertbot.sources.feeds import parse_feed
 from alertbot.sources.model import Entry, Skipped
 from testsupport.sourcefixtures import BASE_URL, atom, json_feed, news_items, rss

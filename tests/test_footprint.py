@@ -8,6 +8,7 @@ installed, datasketch imported scipy) shows up here as a module the bot's proces
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -19,6 +20,9 @@ from testsupport import sourcefixtures as fx
 ROOT = Path(__file__).resolve().parent.parent
 
 UNUSED = ("pandas", "scipy", "sklearn", "datasketch", "torch", "transformers", "kenlm")
+# What only the extraction workers run: the main process hands them work by name.
+# (charset-normalizer is not among them: camel-tools' database module imports requests.)
+PARSERS = ("trafilatura", "feedparser", "lxml", "justext", "htmldate")
 
 # What `alertbot run` loads before its first poll: the app, the analyzer over the database
 # (as cli.open_lemmatizer opens it), one analysed word, one fingerprint.
@@ -38,8 +42,19 @@ def test_the_bot_process_imports_no_unused_heavy_package() -> None:
         [sys.executable, "-c", _RUN], check=True, capture_output=True, text=True, cwd=ROOT
     ).stdout
     loaded = set(json.loads(out))
-    assert {"alertbot", "camel_tools", "sqlite_utils", "trafilatura", "numpy"} <= loaded
+    assert {"alertbot", "camel_tools", "sqlite_utils", "telegram", "numpy"} <= loaded
     assert loaded.isdisjoint(UNUSED), sorted(loaded & set(UNUSED))
+    assert loaded.isdisjoint(PARSERS), sorted(loaded & set(PARSERS))
+
+
+def test_every_parser_the_poller_hands_over_by_name_exists() -> None:
+    from alertbot.sources import poll
+
+    targets = [v for k, v in vars(poll).items() if k.isupper() and ":" in str(v)]
+    assert len(targets) == 5
+    for target in targets:
+        module, _, name = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), name)), target
 
 
 def _loaded() -> set[str]:

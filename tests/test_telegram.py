@@ -8,7 +8,8 @@ import pytest
 
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.model import Skipped
-from alertbot.sources.telegram import channel_url, parse_channel
+from alertbot.sources.telegram import parse_channel
+from alertbot.sources.urls import channel_url
 from testsupport.sourcefixtures import channel_posts, news_items, telegram_channel_page
 
 CHANNEL = "news_example"

@@ -13,6 +13,7 @@ clean text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -22,13 +23,36 @@ from alertbot.sources.model import Article, Entry
 from alertbot.sources.urls import canonical_url, safe_url
 from alertbot.text.sanitize import clean_line, clean_text
 
-__all__ = ["canonical_url", "make_article"]
+__all__ = ["canonical_url", "is_teaser", "make_article"]
 
 if TYPE_CHECKING:
     from alertbot.sources.extract import Extracted
 
 # A title longer than this is a paragraph someone put in the title slot.
 MAX_TITLE_CHARS = 300
+
+# A summary shorter than this, with no full content beside it, is taken for a teaser.
+MAX_TEASER_CHARS = 400
+
+# Ends of text that say "there is more on the page".
+_TRUNCATED = re.compile(
+    r"(?:…|\.\.\.|\[\s*(?:…|\.\.\.)?\s*\]"
+    r"|(?<!\w)(?:read more|continue reading|more"
+    r"|[اإ]قرأ المزيد|[اإ]قرأ أيضاً?|تابع القراءة|للمزيد|التفاصيل)"
+    r")[\W_]*$",
+    re.IGNORECASE,
+)
+
+
+def is_teaser(entry: Entry) -> bool:
+    """True when the entry's own text is (probably) only the start of the article: its
+    page is fetched and extracted."""
+    if entry.content:
+        return bool(_TRUNCATED.search(entry.content))
+    summary = (entry.summary or "").strip()
+    if len(summary) < MAX_TEASER_CHARS:
+        return True
+    return bool(_TRUNCATED.search(summary))
 
 
 def make_article(

@@ -8,7 +8,6 @@ trafilatura gets the HTML string, never a URL to download.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,24 +17,11 @@ from lxml.html import HtmlElement
 from alertbot.sources.dates import parse_published
 from alertbot.sources.htmltext import one_line, tidy_text
 from alertbot.sources.language import language_tag, script_language
-from alertbot.sources.model import Entry
 from alertbot.text.sanitize import remove_controls
 
 # Less text than this is a failed extraction (a cookie wall, a video page, an error page);
 # the source's own text is kept instead.
 MIN_TEXT_CHARS = 150
-
-# A summary shorter than this, with no full content beside it, is taken for a teaser.
-MAX_TEASER_CHARS = 400
-
-# Ends of text that say "there is more on the page".
-_TRUNCATED = re.compile(
-    r"(?:…|\.\.\.|\[\s*(?:…|\.\.\.)?\s*\]"
-    r"|(?<!\w)(?:read more|continue reading|more"
-    r"|[اإ]قرأ المزيد|[اإ]قرأ أيضاً?|تابع القراءة|للمزيد|التفاصيل)"
-    r")[\W_]*$",
-    re.IGNORECASE,
-)
 
 # htmldate's extensive search guesses from loose text and file names (it dated the 2013
 # CNN Arabic page 2013-01-01); only dates the page states in its markup are kept.
@@ -106,16 +92,6 @@ def extract(html: str | bytes, url: str, *, now: datetime | None = None) -> Extr
         language=_declared_language(tree) or script_language(text),
         published_date_only=date_only,
     )
-
-
-def is_teaser(entry: Entry) -> bool:
-    """True when the entry's own text is (probably) only the start of the article."""
-    if entry.content:
-        return bool(_TRUNCATED.search(entry.content))
-    summary = (entry.summary or "").strip()
-    if len(summary) < MAX_TEASER_CHARS:
-        return True
-    return bool(_TRUNCATED.search(summary))
 
 
 def _published(tree: HtmlElement, found: str | None) -> tuple[datetime | None, bool]:

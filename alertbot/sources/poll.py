@@ -26,15 +26,13 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, cast
 
 from alertbot.config import SourceConfig
 from alertbot.sources import worker
-from alertbot.sources.article import make_article
+from alertbot.sources.article import is_teaser, make_article
 from alertbot.sources.charset import utf8_xml
 from alertbot.sources.errors import SourceParseError
-from alertbot.sources.extract import Extracted, extract, is_teaser
-from alertbot.sources.feeds import parse_feed
 from alertbot.sources.fetch import Fetcher
 from alertbot.sources.model import (
     Article,
@@ -46,13 +44,20 @@ from alertbot.sources.model import (
     Skipped,
     Validators,
 )
-from alertbot.sources.pages import links_on_page
-from alertbot.sources.sitemaps import parse_sitemap
-from alertbot.sources.telegram import channel_url, parse_channel
-from alertbot.sources.urls import site_host
+from alertbot.sources.urls import channel_url, site_host
+
+if TYPE_CHECKING:
+    from alertbot.sources.extract import Extracted
+    from alertbot.sources.sitemaps import Sitemap
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+
+# The parsers, handed to the pool by name (`worker.call`): this process never imports them.
+_PARSE_FEED = "alertbot.sources.feeds:parse_feed"
+_LINKS_ON_PAGE = "alertbot.sources.pages:links_on_page"
+_PARSE_CHANNEL = "alertbot.sources.telegram:parse_channel"
+_PARSE_SITEMAP = "alertbot.sources.sitemaps:parse_sitemap"
+_EXTRACT = "alertbot.sources.extract:extract"
 
 # At most this many entries are completed at a time (one batch): a listing page or a
 # sitemap of thousands of URLs must not turn one step into thousands of fetches.
@@ -154,14 +159,15 @@ class Poller:
             self._own_executor.shutdown(wait=False, cancel_futures=True)
             self._own_executor = None
 
-    async def _run(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
+    async def _run(self, target: str, *args: object, **kwargs: object) -> object:
+        """Run parser `target` ("module:function") on the executor (`worker.call`)."""
         executor = self._executor
         if executor is None:
             if self._own_executor is None:
                 self._own_executor = ThreadPoolExecutor(1, thread_name_prefix="alertbot-cpu")
             executor = self._own_executor
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(executor, partial(function, *args, **kwargs))
+        return await loop.run_in_executor(executor, partial(worker.call, target, *args, **kwargs))
 
     async def poll(
         self,
@@ -228,12 +234,13 @@ class Poller:
         if source.type == "feed":
             # The body is decoded once (charset.py); feedparser gets it back as UTF-8 with
             # a declaration that says so, never the original bytes and a conflicting header.
-            return await self._run(parse_feed, utf8_xml(fetched.text), url)
+            return cast(Listing, await self._run(_PARSE_FEED, utf8_xml(fetched.text), url))
         if source.type == "page":
-            return Listing(await self._run(links_on_page, fetched.text, url))
+            links = cast(list[Entry], await self._run(_LINKS_ON_PAGE, fetched.text, url))
+            return Listing(links)
         if source.type == "telegram":
-            return await self._run(parse_channel, fetched.text, url)
-        sitemap = await self._run(parse_sitemap, fetched.body, url)
+            return cast(Listing, await self._run(_PARSE_CHANNEL, fetched.text, url))
+        sitemap = cast("Sitemap", await self._run(_PARSE_SITEMAP, fetched.body, url))
         entries, skipped = list(sitemap.entries), sitemap.skipped
         for child in sitemap.children[:MAX_CHILD_SITEMAPS]:
             result = await self._fetcher.fetch(child, trusted=trusted)
@@ -242,7 +249,7 @@ class Poller:
                     "source %r: child sitemap %s: %s", source.name, child, result.error.message
                 )
                 continue
-            child_map = await self._run(parse_sitemap, result.body, child)
+            child_map = cast("Sitemap", await self._run(_PARSE_SITEMAP, result.body, child))
             entries.extend(child_map.entries)
             skipped += child_map.skipped
         return Listing(entries, skipped)
@@ -259,7 +266,8 @@ class Poller:
         if needs_page:
             page = await self._fetcher.fetch(entry.url, trusted=trusted)
             if page.error is None and page.text:
-                extracted = await self._run(extract, page.text, page.final_url, now=now)
+                found = await self._run(_EXTRACT, page.text, page.final_url, now=now)
+                extracted = cast("Extracted | None", found)
             else:
                 reason = page.error.message if page.error else "empty page"
                 log.info("source %r: article %s: %s", source.name, entry.url, reason)

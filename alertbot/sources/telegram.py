@@ -24,13 +24,10 @@ from alertbot.sources.dates import parse_published
 from alertbot.sources.errors import SourceParseError
 from alertbot.sources.htmltext import element_text
 from alertbot.sources.model import Entry, Listing, Skipped, SkipReason
-from alertbot.sources.urls import absolute_url
+from alertbot.sources.urls import TELEGRAM_HOSTS, absolute_url
 
 TITLE_CHARS = 120
 
-_TELEGRAM_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog", "www.t.me"})
-# Public usernames: 4 to 32 letters, digits and underscores, starting with a letter.
-_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 _POST = re.compile(r"([A-Za-z][A-Za-z0-9_]{3,31})/(\d+)")
 
 
@@ -45,40 +42,6 @@ _TEXT = (
 )
 _DATE = f".//a[{_has_class('tgme_widget_message_date')}]"
 _PREVIEW = f".//a[{_has_class('tgme_widget_message_link_preview')}]/@href"
-
-
-def channel_url(name_or_url: str) -> str:
-    """The web preview URL (`https://t.me/s/<name>`) of a public channel.
-
-    Accepts `@name`, `name`, `t.me/name`, `https://t.me/name`, `https://t.me/s/name` and a
-    post link (`https://t.me/name/123`). Raises ValueError for anything else, including
-    private invite links (`t.me/+...`, `t.me/joinchat/...`), which have no public preview.
-    """
-    text = name_or_url.strip()
-    if text.startswith("@"):
-        name = text[1:]
-    elif "/" in text or "." in text:
-        name = _name_from_url(text)
-    else:
-        name = text
-    if not _USERNAME.fullmatch(name) or name.lower() in ("joinchat", "addstickers", "share"):
-        raise ValueError(f"not a public Telegram channel: {name_or_url!r}")
-    return f"https://t.me/s/{name}"
-
-
-def _name_from_url(text: str) -> str:
-    candidate = text if "://" in text else f"https://{text}"
-    try:
-        parts = urlsplit(candidate)
-        host = (parts.hostname or "").lower()
-    except ValueError:  # a malformed host or port
-        return ""
-    if host not in _TELEGRAM_HOSTS:
-        return ""
-    segments = [segment for segment in parts.path.split("/") if segment]
-    if segments[:1] == ["s"]:
-        segments = segments[1:]
-    return segments[0] if segments else ""
 
 
 def parse_channel(html: str, url: str) -> Listing:
@@ -162,6 +125,6 @@ def _outbound(
     hrefs += message.xpath(_PREVIEW)
     for href in hrefs:
         link = absolute_url(href, page_url)
-        if link is not None and (urlsplit(link).hostname or "").lower() not in _TELEGRAM_HOSTS:
+        if link is not None and (urlsplit(link).hostname or "").lower() not in TELEGRAM_HOSTS:
             return link
     return None

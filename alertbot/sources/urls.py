@@ -97,3 +97,44 @@ def _remove_dot_segments(path: str) -> str:
             output.append(segment)
     trailing = "/" if segments[-1] in (".", "..") else ""
     return "/" + "/".join(output) + trailing
+
+
+# -- Telegram channels ---------------------------------------------------------------------
+
+TELEGRAM_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog", "www.t.me"})
+# Public usernames: 4 to 32 letters, digits and underscores, starting with a letter.
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+def channel_url(name_or_url: str) -> str:
+    """The web preview URL (`https://t.me/s/<name>`) of a public channel.
+
+    Accepts `@name`, `name`, `t.me/name`, `https://t.me/name`, `https://t.me/s/name` and a
+    post link (`https://t.me/name/123`). Raises ValueError for anything else, including
+    private invite links (`t.me/+...`, `t.me/joinchat/...`), which have no public preview.
+    """
+    text = name_or_url.strip()
+    if text.startswith("@"):
+        name = text[1:]
+    elif "/" in text or "." in text:
+        name = _name_from_url(text)
+    else:
+        name = text
+    if not _USERNAME.fullmatch(name) or name.lower() in ("joinchat", "addstickers", "share"):
+        raise ValueError(f"not a public Telegram channel: {name_or_url!r}")
+    return f"https://t.me/s/{name}"
+
+
+def _name_from_url(text: str) -> str:
+    candidate = text if "://" in text else f"https://{text}"
+    try:
+        parts = urlsplit(candidate)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # a malformed host or port
+        return ""
+    if host not in TELEGRAM_HOSTS:
+        return ""
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if segments[:1] == ["s"]:
+        segments = segments[1:]
+    return segments[0] if segments else ""

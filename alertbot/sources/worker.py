@@ -1,15 +1,26 @@
-"""What a pool worker (`poll.cpu_pool`) runs when it starts: it exits with its parent.
+"""What a pool worker (`poll.cpu_pool`) runs: its start-up step (it exits with its parent)
+and `call`, which runs a parser named by its module path.
 
 A worker imports this module for its initializer, so it imports nothing beyond the
-standard library: what else a worker loads is what it is handed to run.
+standard library: what else a worker loads is what it is handed to run. Work is handed over
+by name ("alertbot.sources.extract:extract"), not as a function object, so the process
+that hands it over never imports the parsers (trafilatura, lxml, feedparser, justext,
+htmldate: about 9 MB of the main process, beside what it imports anyway).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import select
 import threading
 import time
+
+
+def call(target: str, *args: object, **kwargs: object) -> object:
+    """Run `target` ("package.module:function"), importing its module here on first use."""
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
 
 def exit_with_parent(parent: int) -> None:
