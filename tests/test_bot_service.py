@@ -263,3 +263,14 @@ def test_backtest_counts_stories_not_raw_items_when_outlets_carried_one_event(se
     bt = service.backtest(42, "الضبعة")
     assert (bt.count, bt.stories) == (3, 2)
     assert [e.url for e in bt.examples] == ["https://sky.example/1", "https://ahram.example/3"]
+
+
+def test_backtest_tells_the_other_spellings_of_a_name_and_how_often(service, store):
+    record(store, 1, "التقى ترمب نظيره في البيت الأبيض", days_ago=1)
+    record(store, 2, "وقال ترمب إن الاتفاق قريب، ووصف لترمب مستشاروه الخطة", days_ago=2)
+    record(store, 3, "قال ترامب إن المحادثات مستمرة", days_ago=2)
+    record(store, 4, "وصل الترام إلى المحطة", days_ago=2)  # a tram: no spelling of the name
+    bt = service.backtest(42, "Trump: ترامب")
+    assert bt.count == 3
+    assert bt.spellings == (("ترامب", (("ترمب", 2),)),)
+    assert service.backtest(42, "Trump exact: =ترامب").count == 1

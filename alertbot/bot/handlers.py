@@ -123,6 +123,9 @@ async def backtest(answer: Message, s: BotServices, watch: Watch, lines: list[st
     for ex in bt.examples:
         when = shown_time(ex.at, s.config.timezone, date_only=ex.date_only, zone=True)
         lines.append(f"• {link(ex.title, ex.url)} — {e(ex.source)}, {e(when)}")
+    for word, spellings in bt.spellings:
+        also = ", ".join(f"{e(spelt)} ({n})" for spelt, n in spellings)
+        lines.append(f"{e(word)} → also {also} (write ={e(word)} for this spelling only)")
     await answer.edit_text(
         "\n".join(lines), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
     )

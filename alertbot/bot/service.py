@@ -17,6 +17,7 @@ reads the time only through the clock it is given.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ MAX_NAME = 40
 MAX_QUERY = 500
 MAX_WATCHES = 50
 EXAMPLES = 3
+SPELLINGS = 5  # other spellings of a name shown, the commonest first
 MIN_MUTE = timedelta(minutes=1)
 MAX_MUTE = timedelta(days=30)
 
@@ -71,6 +73,9 @@ class Backtest:
     count: int  # articles matched
     examples: tuple[Example, ...]  # newest first, one per story, at most EXAMPLES
     stories: int = 0  # the stories they make: several outlets' reports of one event are one
+    # Per name word of the watch, the other spellings of it the matched articles carry, and
+    # in how many articles: (("ترامب", (("ترمب", 46),)),).
+    spellings: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,7 +215,15 @@ class WatchService:
         matcher = Matcher([watch], self._lemmatizer)
         since = self._clock() - timedelta(days=self._backtest_days)
         items = store.recent_items(since, self._backtest_limit)
-        matched = [i for i in items if matcher.match_article(i["title"], i["text"] or "")]
+        compiled = matcher.watches[0]
+        matched = []
+        spelt: dict[str, Counter[str]] = {}
+        for item in items:
+            found = matcher.match_article(item["title"], item["text"] or "")
+            if found:
+                matched.append(item)
+                for word, forms in matcher.spellings(compiled, found).items():
+                    spelt.setdefault(word, Counter()).update(forms)
         # One entry per story: an article filed under none is a story of its own.
         by_story = {
             ("story", i["story_id"]) if i["story_id"] is not None else ("item", n): i
@@ -221,7 +234,12 @@ class WatchService:
             Example(i["title"] or "", i["url"], i["source"], i["at"], i["date_only"])
             for i in firsts[:EXAMPLES]
         )
-        return Backtest(self._backtest_days, len(items), len(matched), examples, len(by_story))
+        spellings = tuple(
+            (word, tuple(counts.most_common(SPELLINGS))) for word, counts in spelt.items()
+        )
+        return Backtest(
+            self._backtest_days, len(items), len(matched), examples, len(by_story), spellings
+        )
 
     def remove(self, store: Store, chat_id: int, name: str) -> bool:
         """/unwatch: remove a chat's watch by name (any case); False if it had none."""

@@ -285,6 +285,22 @@ class Lemmatizer:
         self._cache[form] = self._cache[surface] = result
         return result
 
+    def may_be_a_name(self, surface: str) -> bool:
+        """True when a word of a text may be a name the database lacks: it knows no reading
+        of it, or only readings that split off a proclitic and that its corpus never saw
+        (بوتن: ب + وَتِين "aorta", a spelling of بوتين). A word it knows as written (ترام, a
+        tram; بينت, "she showed"), as a name, or as something seen (لابد: ل + بَدا) is not.
+        For transliteration variants (`alertbot.text.variants`); asked only of the rare
+        word that spells a watched name, so the readings are computed again here."""
+        analysis = self.analyze(surface)
+        if not analysis.known:
+            return True
+        if any(lemma_is_name(lemma) for lemma in analysis.lemmas):
+            return False
+        form = analyzer_form(surface)
+        readings = _readings(self._analyzer.analyze(form), form)
+        return all(not _clitic_free(r) and _logprob(r) <= _UNKNOWN_LOGPROB for r in readings)
+
     def _stored(self, form: str) -> WordAnalysis | None:
         """The analysis of `form` kept by an earlier run, if any."""
         found = self._persistent.word(form) if self._persistent is not None else None

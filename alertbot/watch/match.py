@@ -26,10 +26,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis, lemma_is_name
+from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis, clitic_stems, lemma_is_name
 from alertbot.text.normalize import has_harakat, normalize_word
 from alertbot.text.tokenize import ArticleWords, breaks_between, is_arabic, words
-from alertbot.watch.query import And, Near, Node, Not, Phrase, parse_query, walk
+from alertbot.text.variants import is_variant, skeleton
+from alertbot.watch.query import PIN, And, Near, Node, Not, Phrase, parse_query, walk
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,8 @@ class Matcher:
         self._names_by_stem: dict[str, set[int]] = {}
         self._by_norm: dict[str, set[int]] = {}
         self._arabic_by_norm: dict[str, set[int]] = {}
+        # Names that take transliteration variants: skeleton -> word ids (variants.py).
+        self._by_skeleton: dict[str, set[int]] = {}
         self._cache: dict[str, _WordInfo] = {}
         self._cache_size = cache_size
         self.watches: list[CompiledWatch] = [self._compile(w) for w in watches]
@@ -185,15 +188,22 @@ class Matcher:
         parts = tuple(self._compile_node(p) for p in node.parts)
         return _And(parts) if isinstance(node, And) else _Or(parts)
 
-    def _word_id(self, word: str) -> int:
+    def _word_id(self, written: str) -> int:
+        pinned = written.startswith(PIN)
+        word = written.removeprefix(PIN)
         norm = normalize_word(word)
-        key = norm if not is_arabic(norm) else word
+        key = norm if not is_arabic(norm) else written
         if key in self._word_index:
             return self._word_index[key]
         wid = len(self._words)
         self._word_index[key] = wid
         if is_arabic(norm):
-            analysis = self._lemmatizer.analyze_query_word(word)
+            if pinned:  # this spelling only, with its proclitics: no lemma, no variants
+                analysis = QueryWordAnalysis(word, norm, frozenset(), norm)
+            else:
+                analysis = self._lemmatizer.analyze_query_word(word)
+                if _takes_variants(analysis):
+                    self._by_skeleton.setdefault(skeleton(norm), set()).add(wid)
             self._words.append(analysis)
             for lemma in analysis.lemmas:
                 self._by_lemma.setdefault(lemma, set()).add(wid)
@@ -239,8 +249,64 @@ class Matcher:
             stems = self._by_stem if not analysis.known else self._names_by_stem
             for stem in analysis.stems:
                 ids.update(stems.get(stem, ()))
+            if self._by_skeleton:
+                ids.update(self._variant_ids(surface, norm, analysis.stems, ids))
             is_name = not analysis.known or any(lemma_is_name(k) for k in analysis.lemmas)
         return (frozenset(ids) if ids else _EMPTY), norm, is_name
+
+    def _variant_ids(
+        self, surface: str, norm: str, stems: frozenset[str], found: set[int]
+    ) -> set[int]:
+        """The names the word spells as a transliteration variant (ترمب for ترامب), with
+        or without its proclitics, when it may be a name at all (`may_be_a_name`)."""
+        out: set[int] = set()
+        for stem in stems | {norm}:
+            for wid in self._by_skeleton.get(skeleton(stem), ()):
+                if wid in found or wid in out:
+                    continue
+                name = self._words[wid]
+                assert isinstance(name, QueryWordAnalysis)
+                if is_variant(name.norm, stem) and self._lemmatizer.may_be_a_name(surface):
+                    out.add(wid)
+        return out
+
+    def variants(self, watch: CompiledWatch) -> dict[str, frozenset[int]]:
+        """The watch's words that take transliteration variants, with their ids (for
+        telling which spellings of a name stored items carry)."""
+        out: dict[str, set[int]] = {}
+        for wid in watch.word_ids:
+            word = self._words[wid]
+            if isinstance(word, QueryWordAnalysis) and wid in self._by_skeleton.get(
+                skeleton(word.norm), ()
+            ):
+                out.setdefault(word.word, set()).add(wid)
+        return {w: frozenset(ids) for w, ids in out.items()}
+
+    def spellings(self, watch: CompiledWatch, matches: Iterable[WatchMatch]) -> dict[str, set[str]]:
+        """For each word of `watch` that takes variants, the other spellings of it (without
+        proclitics) that `matches` (its matches in one article) found: ترامب → {ترمب}."""
+        variants = self.variants(watch)
+        out: dict[str, set[str]] = {}
+        if not variants:
+            return out
+        for match in matches:
+            for span in match.spans:
+                for _, _, surface in words(span.text):
+                    info = self._cache.get(surface) or self._word_info(surface)
+                    if info is None:
+                        continue
+                    for word, ids in variants.items():
+                        if ids.isdisjoint(info[0]):
+                            continue
+                        name = self._words[next(iter(ids))]
+                        assert isinstance(name, QueryWordAnalysis)
+                        stems = clitic_stems(info[1]) | {info[1]}
+                        if name.norm in stems:
+                            continue  # its own spelling
+                        spelt = [st for st in stems if is_variant(name.norm, st)]
+                        if spelt:
+                            out.setdefault(word, set()).add(max(spelt, key=len))
+        return out
 
     def _field(self, name: str, text: str, read: _Reading | None = None) -> _Field:
         """The field's words that match a query word; with `read`, every word's normal
@@ -312,6 +378,12 @@ class Matcher:
                 watch = compiled.watch
                 results.append(WatchMatch(watch.name, _spans(occurrences, doc), watch.owner))
         return results
+
+
+def _takes_variants(analysis: QueryWordAnalysis) -> bool:
+    """A query word that is a name (the database knows it only as a proper noun, or not
+    at all) long enough to take transliteration variants."""
+    return bool(skeleton(analysis.norm)) and all(lemma_is_name(k) for k in analysis.lemmas)
 
 
 class _Reading:

@@ -10,6 +10,7 @@ AND, OR):
     near    := primary ("NEAR/" n primary)*
     primary := phrase | "(" query ")"
     phrase  := WORD+ | QUOTED                          -- bare words side by side are a phrase
+    WORD    := "="? letters                             -- =word: that spelling only (PIN)
 
 A query must look for something: "NOT A" or "A OR NOT B" would match almost every
 article, so they are rejected. NEAR joins things that have a position in the text
@@ -48,6 +49,9 @@ MAX_NEAR = 100
 # query needs, and few enough that no walk over the tree nears the recursion limit.
 MAX_NESTING = 20
 MAX_NEAR_CHAIN = 10
+# A word written `=ترامب` is pinned: it matches that spelling only, with its proclitics, and
+# none of its other forms or transliteration variants (kept as "=" + word in `Phrase.words`).
+PIN = "="
 
 
 @dataclass(frozen=True)
@@ -332,7 +336,11 @@ class _Parser:
     def _phrase(self, lexemes: list[_Lexeme], column: int) -> Phrase:
         words: list[str] = []
         for lx in lexemes:
-            found = [t.surface for t in tokenize(lx.text)]
+            found: list[str] = []
+            for chunk in lx.text.split():
+                # =word: this spelling only (PIN); every word the chunk holds is pinned.
+                pin = PIN if chunk.startswith(PIN) else ""
+                found.extend(pin + t.surface for t in tokenize(chunk.removeprefix(PIN)))
             if not found:
                 what = "empty phrase" if lx.kind == "quoted" else f"nothing to match in {lx.text!r}"
                 raise QuerySyntaxError(what, lx.column)
