@@ -21,8 +21,8 @@ possessive, accents aside.
   their feminine forms); a surname in -ов, -ев, -ин, -ын that the dictionary gives no
   plural takes the regular one (Нарышкины, Нарышкиных, Нарышкиными, like Лавровы).
   ё and е are one letter on both sides.
-- **Latin**: the English plural (Naryshkins, Joneses) joins the word; the possessive
-  needs nothing, since the tokenizer ends a word at an apostrophe (' or ’), so
+- **Latin**: the English plural (Naryshkins, Bushes; none for a word in -s) joins the
+  word; the possessive needs nothing, since the tokenizer ends a word at an apostrophe (' or ’), so
   "Naryshkin's" yields the word Naryshkin and a span over it. The modifier apostrophe ʼ
   is a letter to the tokenizer, so "Naryshkinʼs" is one word: those forms join too.
 - **Accents** (`match_key`, applied to the query's forms and the text's words alike):
@@ -143,7 +143,8 @@ class Paradigms:
     def _russian_forms(self, word: str, norm: str) -> list[str]:
         if self._analyzer is None:
             self._analyzer = self._open_analyzer()
-        parses = [p for p in self._analyzer.parse(word) if _from_dictionary(p)]
+        # Without stress marks (pymorphy3 reads е for ё itself); capitals from the query.
+        parses = [p for p in self._analyzer.parse(match_key(norm)) if _from_dictionary(p)]
         chosen = _paradigm_parses(parses, norm, capitalised=word[:1].isupper())
         forms = [norm]
         for parse in chosen:
@@ -185,10 +186,13 @@ def _surname_plural(lemma: str) -> list[str]:
 
 def _english_forms(norm: str) -> tuple[list[str], list[str]]:
     """A Latin word's forms (itself, its English plural, and the possessives with ʼ,
-    which the tokenizer keeps in the word) and those a reader is told of."""
+    which the tokenizer keeps in the word) and those a reader is told of. A word in -s
+    takes no plural: it is most likely one already (sanctions), or a name (Jones)."""
     if not match_key(norm).isalpha():
         return [norm], []  # G20, 2015: no plural
-    plural = norm + ("es" if norm.endswith(("s", "x", "z", "ch", "sh")) else "s")
+    if norm.endswith("s"):
+        return [norm, norm + "ʼ", norm + "ʼs"], []
+    plural = norm + ("es" if norm.endswith(("x", "z", "ch", "sh")) else "s")
     return [norm, plural, norm + "ʼs", plural + "ʼ"], [plural, norm + "'s"]
 
 
