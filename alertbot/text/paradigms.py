@@ -22,9 +22,10 @@ possessive, accents aside.
   plural takes the regular one (Нарышкины, Нарышкиных, Нарышкиными, like Лавровы).
   ё and е are one letter on both sides.
 - **Latin**: the English plural (Naryshkins, Bushes; none for a word in -s) joins the
-  word; the possessive needs nothing, since the tokenizer ends a word at an apostrophe (' or ’), so
-  "Naryshkin's" yields the word Naryshkin and a span over it. The modifier apostrophe ʼ
-  is a letter to the tokenizer, so "Naryshkinʼs" is one word: those forms join too.
+  word; the possessive needs nothing, since the tokenizer ends a word at an apostrophe
+  (' or ’), so "Naryshkin's" yields the word Naryshkin and a span over it. The modifier
+  apostrophe ʼ is a letter to the tokenizer, so "Naryshkinʼs" is one word: those forms
+  join too.
 - **Accents** (`match_key`, applied to the query's forms and the text's words alike):
   Latin letters lose their accents (Lavróv, Erdoğan, Łukaszenka: lavrov, erdogan,
   lukaszenka) and Cyrillic loses stress marks (Нары́шкин); й stays й.
