@@ -134,7 +134,7 @@ def test_add_stores_the_watch_and_explains_it(service, store):
     assert added.understood == (
         ("ناريشكين", ()),  # a name the database does not know: matched by its letters
         ("مفاوضات", ("مفاوضة",)),
-        ("Rosatom", ("Rosatom",)),
+        ("Rosatom", ("Rosatoms", "Rosatom's")),
     )
     assert store.chat_watches(42) == [added.watch]
     assert service.backtest(43, "Rosatom") == Backtest(days=7, scanned=0, count=0, examples=())

@@ -74,7 +74,7 @@ def test_matcher_explains_how_each_word_was_understood(make_matcher):
     assert matcher.understood(watch) == [
         ("مفاوضات", ["مفاوضة"]),
         ("ناريشكين", []),  # a name the database does not know: matched by its letters
-        ("naryshkin", []),
+        ("Naryshkin", ["Naryshkins", "Naryshkin's"]),  # as written, with its plural
     ]
 
 

@@ -70,6 +70,12 @@ def test_a_pinned_spelling_takes_no_variant_but_keeps_its_proclitics(lemmatizer)
     assert not _matches(pinned, "ترمب")
     loose = Matcher([Watch("Trump", "ترامب")], lemmatizer)
     assert _matches(loose, "وترمب")
+    latin = Matcher([Watch("N", "=Naryshkin"), Watch("R", "=Нарышкин")], lemmatizer)
+    assert [m.watch for m in latin.match([("text", "Naryshkin said, Нарышкин сказал")])] == [
+        "N",
+        "R",
+    ]
+    assert not latin.match([("text", "the Naryshkins and Нарышкина")])
 
 
 def test_each_word_of_a_name_takes_its_variants_in_a_phrase(lemmatizer) -> None:

@@ -26,10 +26,8 @@ from alertbot.durations import DurationError, parse_duration
 from alertbot.errors import AlertbotError, QuerySyntaxError
 from alertbot.store import Store
 from alertbot.text.lemmatize import Lemmatizer
-from alertbot.text.normalize import normalize_word
-from alertbot.text.tokenize import is_arabic
 from alertbot.watch.match import Matcher, Watch
-from alertbot.watch.query import parse_query, phrases
+from alertbot.watch.query import parse_query
 from alertbot.watch.snippet import Snippet, snippet_for
 
 MAX_NAME = 40
@@ -273,17 +271,6 @@ def _parses(watch: Watch) -> bool:
 
 
 def _understood(matcher: Matcher, watch: Watch) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Each distinct word of the (single) compiled watch with its lemmas, for display."""
-    # The matcher keys Latin and Cyrillic words by their folded form; show them as written.
-    written: dict[str, str] = {}
-    for word in (w for phrase in phrases(parse_query(watch.query)) for w in phrase.words):
-        norm = normalize_word(word)
-        if not is_arabic(norm):
-            written.setdefault(norm, word)
-    out: list[tuple[str, tuple[str, ...]]] = []
-    for word, lemmas in matcher.understood(matcher.watches[0]):
-        if word in written:
-            out.append((written[word], (written[word],)))
-        else:
-            out.append((word, tuple(lemmas)))
-    return tuple(out)
+    """Each distinct word of the (single) compiled watch with its lemmas or its other
+    forms, for display."""
+    return tuple((word, tuple(lemmas)) for word, lemmas in matcher.understood(matcher.watches[0]))

@@ -8,7 +8,9 @@ When a query word matches a word of the text:
   with its proclitics removed is the query word (و+ناريشكين, ب+الضبعة); or the text's word
   is spelled as the query word and carries no diacritics to say it is another word:
   "مُصر" (with a damma: insistent) is not the watch مصر.
-- Latin, Cyrillic, digits: the same whole word, case-insensitively.
+- Latin, Cyrillic, digits: the same whole word, case-insensitively and regardless of
+  accents, or one of the query word's other forms: a Russian word's case forms, an
+  English plural (see `alertbot.text.paradigms`).
 
 A phrase matches consecutive words of one field that no sentence or line break
 separates. NEAR/n: at most n words between the two sides, in either order, in one field.
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 
 from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis, clitic_stems, lemma_is_name
 from alertbot.text.normalize import has_harakat, normalize_word
+from alertbot.text.paradigms import PARADIGMS, Paradigms, WordForms, match_key
 from alertbot.text.tokenize import ArticleWords, breaks_between, is_arabic, words
 from alertbot.text.variants import is_variant, skeleton
 from alertbot.watch.query import PIN, And, Near, Node, Not, Phrase, parse_query, walk
@@ -156,9 +159,16 @@ _WordInfo = tuple[frozenset[int], str, bool] | None
 class Matcher:
     """Compiled watches and the per-word-form cache that makes matching fast."""
 
-    def __init__(self, watches: Iterable[Watch], lemmatizer: Lemmatizer, cache_size: int = 200_000):
+    def __init__(
+        self,
+        watches: Iterable[Watch],
+        lemmatizer: Lemmatizer,
+        cache_size: int = 200_000,
+        paradigms: Paradigms = PARADIGMS,
+    ):
         self._lemmatizer = lemmatizer
-        self._words: list[QueryWordAnalysis | str] = []
+        self._paradigms = paradigms
+        self._words: list[QueryWordAnalysis | WordForms] = []
         self._word_index: dict[str, int] = {}
         self._by_lemma: dict[str, set[int]] = {}
         self._by_stem: dict[str, set[int]] = {}
@@ -192,11 +202,10 @@ class Matcher:
         pinned = written.startswith(PIN)
         word = written.removeprefix(PIN)
         norm = normalize_word(word)
-        key = norm if not is_arabic(norm) else written
-        if key in self._word_index:
-            return self._word_index[key]
+        if written in self._word_index:
+            return self._word_index[written]
         wid = len(self._words)
-        self._word_index[key] = wid
+        self._word_index[written] = wid
         if is_arabic(norm):
             if pinned:  # this spelling only, with its proclitics: no lemma, no variants
                 analysis = QueryWordAnalysis(word, norm, frozenset(), norm)
@@ -212,19 +221,25 @@ class Matcher:
             if analysis.is_name:
                 self._names_by_stem.setdefault(analysis.stem, set()).add(wid)
         else:
-            self._by_norm.setdefault(norm, set()).add(wid)
-            self._words.append(norm)
+            # As written: a capitalised Russian word is expanded as a name (paradigms.py);
+            # a pinned one is that spelling only.
+            key = match_key(norm)
+            forms = WordForms(word, (key,), ()) if pinned else self._paradigms.forms(word)
+            for key in forms.keys:
+                self._by_norm.setdefault(key, set()).add(wid)
+            self._words.append(forms)
         return wid
 
     def understood(self, watch: CompiledWatch) -> list[tuple[str, list[str]]]:
-        """Each word of a watch with the lemmas it matches ([] for a name, matched by letters)."""
+        """Each word of a watch with the lemmas it matches ([] for a name, matched by
+        letters); a Latin or Cyrillic word as written, with its other forms."""
         out = []
         for wid in sorted(watch.word_ids):
             word = self._words[wid]
             if isinstance(word, QueryWordAnalysis):
                 out.append((word.word, self._lemmatizer.describe(word.lemmas)))
             else:
-                out.append((word, []))
+                out.append((word.word, word.understood()))
         return out
 
     # -- matching ----------------------------------------------------------------------
@@ -238,7 +253,7 @@ class Matcher:
             return None
         ids: set[int] = set()
         if not is_arabic(norm):
-            ids.update(self._by_norm.get(norm, ()))
+            ids.update(self._by_norm.get(match_key(norm), ()))
             is_name = surface[:1].isupper()
         else:
             if not has_harakat(surface):
