@@ -50,6 +50,10 @@ def open_lemmatizer(state: Path | None = None, *, load_ahead: bool = False) -> L
     if not data.is_installed():
         camel_data.install(data)
     lemmatizer = load_lemmatizer(data.database, state=state, load_ahead=load_ahead)
+    if state is not None:
+        from alertbot.text.paradigms import PARADIGMS
+
+        PARADIGMS.keep_in(state / "paradigms.json")  # Russian words' case forms
     context = click.get_current_context(silent=True)
     if context is not None:
         context.call_on_close(lemmatizer.close)

@@ -30,18 +30,28 @@ possessive, accents aside.
   Latin letters lose their accents (Lavróv, Erdoğan, Łukaszenka: lavrov, erdogan,
   lukaszenka) and Cyrillic loses stress marks (Нары́шкин); й stays й.
 
-pymorphy3's analyzer costs about 0.1 s and 25 MB to load: `Paradigms` loads it on the
-first Cyrillic word it is asked about, never at import and never for a Latin or Arabic
-watch, and keeps each word's expansion.
+pymorphy3's analyzer costs about 0.1 s and 25 MB to load, and the 25 MB stay: so the bot
+(`PARADIGMS`) never loads it. A Cyrillic word is expanded by a short-lived Python process
+(`russian_forms`, about 0.5 s), once: the expansion is kept in memory and, with
+`keep_in(path)` (the config's state folder, `paradigms.json`), across restarts, invalidated
+when these rules or the dictionary change. Nothing is loaded for a Latin or Arabic watch.
+A `Paradigms` given an `open_analyzer` expands in its own process (tests).
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import re
+import subprocess
+import sys
 import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alertbot.text.normalize import normalize_word
@@ -58,6 +68,11 @@ _POSSESSIVE_SURNAME = ("ов", "ев", "ин", "ын")  # normalised: ё is е
 _COMBINING_BREVE = "\u0306"  # и + breve is й: kept after a Cyrillic letter
 # How many forms the understood-as line lists before "…".
 SHOWN_FORMS = 5
+# Bump when the rules below change what a word expands to: kept expansions are dropped.
+RULES_VERSION = 1
+CHILD_TIMEOUT_S = 60.0
+
+log = logging.getLogger(__name__)
 
 
 def is_cyrillic(word: str) -> bool:
@@ -105,19 +120,32 @@ def _open_analyzer() -> MorphAnalyzer:
 
 
 class Paradigms:
-    """Expands Latin and Cyrillic query words (see the module docstring); the Russian
-    analyzer is loaded on first need, and each word's expansion is kept."""
+    """Expands Latin and Cyrillic query words (see the module docstring) and keeps each
+    word's expansion; Russian words in a child process, or with `open_analyzer` here."""
 
-    def __init__(self, open_analyzer: Callable[[], MorphAnalyzer] = _open_analyzer) -> None:
+    def __init__(self, open_analyzer: Callable[[], MorphAnalyzer] | None = None) -> None:
         self._open_analyzer = open_analyzer
         self._analyzer: MorphAnalyzer | None = None
         self._lock = threading.Lock()  # watches compile on the bot's threads too
         self._expanded: dict[str, WordForms] = {}
+        self._kept: dict[str, list[str]] = {}  # Russian word -> its forms, as in the file
+        self._file: Path | None = None
 
     @property
     def loaded(self) -> bool:
-        """True once the Russian analyzer has been loaded."""
+        """True once the Russian analyzer has been loaded in this process."""
         return self._analyzer is not None
+
+    def keep_in(self, path: Path) -> None:
+        """Keep Russian expansions in `path` (JSON) across restarts; read what it holds."""
+        with self._lock:
+            self._file = path
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if data.get("version") == _version() and isinstance(data.get("forms"), dict):
+                    self._kept = {str(k): [str(f) for f in v] for k, v in data["forms"].items()}
+            except (OSError, ValueError, AttributeError, TypeError):
+                self._kept = {}  # missing, damaged or stale: expanded again
 
     def forms(self, word: str) -> WordForms:
         """The forms of a query word (not Arabic) as written in the query."""
@@ -133,7 +161,7 @@ class Paradigms:
     def _expand(self, word: str) -> WordForms:
         norm = normalize_word(word)
         if is_cyrillic(norm):
-            forms = shown = self._russian_forms(word, norm)
+            forms = shown = self._kept_forms(word, norm)
         else:
             forms, shown = _english_forms(norm)
         own = match_key(norm)
@@ -141,9 +169,21 @@ class Paradigms:
         others = dict.fromkeys(f for f in shown if match_key(f) != own)
         return WordForms(word, tuple(keys), tuple(_written_like(word, f) for f in others))
 
+    def _kept_forms(self, word: str, norm: str) -> list[str]:
+        kept = self._kept.get(word)
+        if kept is not None:
+            return kept
+        if self._open_analyzer is not None:
+            return self._russian_forms(word, norm)
+        forms = _forms_in_child(word, norm)
+        self._kept[word] = forms
+        if self._file is not None:
+            _write(self._file, {"version": _version(), "forms": self._kept})
+        return forms
+
     def _russian_forms(self, word: str, norm: str) -> list[str]:
         if self._analyzer is None:
-            self._analyzer = self._open_analyzer()
+            self._analyzer = (self._open_analyzer or _open_analyzer)()
         # Without stress marks (pymorphy3 reads е for ё itself); capitals from the query.
         parses = [p for p in self._analyzer.parse(match_key(norm)) if _from_dictionary(p)]
         chosen = _paradigm_parses(parses, norm, capitalised=word[:1].isupper())
@@ -208,4 +248,54 @@ def _written_like(word: str, form: str) -> str:
 
 # One per process: a word's expansion is the same wherever its watch is compiled (the
 # pipeline, each /watch, `alertbot match`), and the analyzer is loaded once.
+def russian_forms(word: str) -> list[str]:
+    """A Russian word's forms, with the analyzer loaded here (what the child process runs)."""
+    return Paradigms(_open_analyzer)._russian_forms(word, normalize_word(word))
+
+
+def _forms_in_child(word: str, norm: str) -> list[str]:
+    """`russian_forms` in a short-lived Python process: the bot never holds pymorphy3's
+    dictionary. A failure leaves the word as written, with a warning."""
+    code = (
+        "import json, sys; from alertbot.text.paradigms import russian_forms;"
+        " print(json.dumps(russian_forms(sys.argv[1])))"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, word],
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT_S,
+            check=False,
+        )
+        if done.returncode == 0:
+            forms = json.loads(done.stdout)
+            if isinstance(forms, list) and all(isinstance(f, str) for f in forms):
+                return forms
+        problem = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        problem = [str(exc)]
+    log.warning("Russian forms of %r not found (%s): matched as written", word, problem[0])
+    return [norm]
+
+
+def _version() -> str:
+    try:
+        dictionary = metadata.version("pymorphy3-dicts-ru")
+    except metadata.PackageNotFoundError:
+        dictionary = "none"
+    return f"{RULES_VERSION}:{dictionary}"
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` to `path` whole or not at all; a cache that cannot be written is only
+    a slower start."""
+    try:
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        log.warning("cannot keep Russian forms in %s: %s", path, exc)
+
+
 PARADIGMS = Paradigms()
