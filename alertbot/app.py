@@ -170,6 +170,8 @@ async def open_app(
             config.watches,
             config_recipients(config, channels),
             await db.run(store.all_chat_watches),
+            config.exclusions,
+            await db.run(store.all_chat_exclusions),
         )
         pipeline = Pipeline(lemmatizer, watchlists)
         await db.run(pipeline.load_index, store, now)

@@ -336,9 +336,7 @@ def _watches(root: _Table, sources: Mapping[str, str] | None) -> tuple[Watch, ..
     return tuple(watches)
 
 
-def _watch_sources(
-    entry: _Table, name: str, sources: Mapping[str, str] | None
-) -> tuple[str, ...]:
+def _watch_sources(entry: _Table, name: str, sources: Mapping[str, str] | None) -> tuple[str, ...]:
     """A watch's `sources`: names of `[[source]]` entries (any case; kept as the source
     spells it), at least one when the key is given."""
     if "sources" not in entry.data:
