@@ -122,7 +122,7 @@ class Watchlists:
             if m.excludes:
                 continue
             watch = self._watches.get((m.owner, m.watch))
-            if watch is not None and not _from(source, watch.sources):
+            if watch is not None and not counts_for(watch, source):
                 continue
             topic = watch.topic if watch is not None else None
             name = m.watch
@@ -148,12 +148,13 @@ class Watchlists:
         return Routed(list(dict.fromkeys(names)), kept, recipients, excluded)
 
 
-def _from(source: str | None, sources: Sequence[str]) -> bool:
-    """Whether an article of `source` counts for a watch limited to `sources` (none: all)."""
-    if not sources:
+def counts_for(watch: Watch, source: str | None) -> bool:
+    """Whether an article of `source` counts for `watch`: any does unless the watch is
+    limited to sources, then one of theirs (any case)."""
+    if not watch.sources:
         return True
     key = (source or "").casefold()
-    return any(key == s.casefold() for s in sources)
+    return any(key == s.casefold() for s in watch.sources)
 
 
 def _parses(chat_id: int, watch: Watch) -> bool:
