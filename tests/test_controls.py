@@ -52,7 +52,8 @@ def test_config_watches_take_sources_and_a_topic_and_exclusions_a_query(tmp_path
             tmp_path,
             '[[watch]]\nname = "Gaza"\nquery = "غزة"\nsources = ["bbc arabic", "France 24 Arabic"]'
             "\ntopic = 12\n"
-            '[[exclude]]\nquery = "كرة القدم"\n[[exclude]]\nname = "Horoscopes"\nquery = "الأبراج"\n',
+            '[[exclude]]\nquery = "كرة القدم"\n'
+            '[[exclude]]\nname = "Horoscopes"\nquery = "الأبراج"\n',
         )
     )
     (watch,) = config.watches
