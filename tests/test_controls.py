@@ -257,3 +257,64 @@ async def test_alerts_go_to_their_topic_follow_ups_reply_there_and_a_gone_topic_
     assert [c.status for c in api.calls_to("sendMessage")][-2:] == [400, 200]
     assert api.sent(chat)[-1].topic is None
     assert store.outbox_row(row_id).state == "sent"
+
+
+# -- the commands ----------------------------------------------------------------------------
+
+
+async def test_watch_in_a_topic_with_sources_exclude_list_and_unexclude(tmp_path, api, lemmatizer):
+    from testsupport.bothost import news_site, running_bot, say
+
+    desk = -1001
+    with news_site() as site:
+        path = tmp_path / "alertbot.toml"
+        path.write_text(
+            f'database = "{tmp_path / "db.sqlite"}"\n'
+            f'[telegram]\ntoken = "{TOKEN}"\napi_url = "{api.url}"\nadmins = [111]\n'
+            f"alert_chats = [{desk}]\n"
+            f'[[source]]\nname = "Loop"\nurl = "{site.url("/feed")}"\n'
+            '[[watch]]\nname = "Naryshkin"\nquery = "ناريشكين"\n'
+            '[[exclude]]\nname = "Horoscopes"\nquery = "الأبراج"\n',
+            encoding="utf-8",
+        )
+        async with running_bot(path, api, lemmatizer) as runtime:
+            gaza = api.create_topic(desk, "Gaza")
+            text = await say(api, desk, "/watch Gaza: غزة OR هدنة in: loop", thread_id=gaza)
+            answer = api.sent(desk)[-1]
+            assert answer.topic == gaza  # the answer, too, is in the topic
+            assert "Only from: Loop" in text and "Alerts go to this topic." in text
+            store = runtime.scheduler.store
+            (kept,) = store.chat_watches(desk)
+            assert (kept.sources, kept.topic) == (("Loop",), gaza)
+            assert runtime.scheduler.pipeline.watchlists.chat_watches[desk][0].topic == gaza
+
+            refused = await say(api, desk, "/watch Egypt: مصر in: Loop, BBC")
+            assert refused == "no source named BBC. The sources are: Loop"
+            assert [w.name for w in store.chat_watches(desk)] == ["Gaza"]
+
+            now = datetime.now(UTC)
+            for n, words in enumerate(["ناريشكين يحضر مباراة كرة القدم", "نتائج الدوري"], 1):
+                item = article(f"https://loop.example/{n}", "Loop", text=words, title=words)
+                new = NewItem(item, f"c{n}", None, None, [], "", [])
+                await runtime.scheduler.db.run(store.record_item, new, now)
+            text = await say(api, desk, "/exclude Sport: كرة القدم OR الدوري")
+            assert text.startswith("⛔ Excluding Sport: كرة القدم OR الدوري")
+            asked = api.sent(desk)[-1].message_id
+            await api.until(lambda a: a.edits(desk, asked), timeout=10)
+            assert "it matches 2 articles of 2 stored; it would have silenced 1 of them" in (
+                api.edits(desk, asked)[-1].text
+            )  # the one that names Naryshkin, a config watch this alert chat gets
+            exclusions = runtime.scheduler.pipeline.watchlists.chat_exclusions[desk]
+            assert [x.name for x in exclusions] == ["Sport"]
+
+            listed = await say(api, desk, "/list")
+            assert f"Gaza: غزة OR هدنة — Only from: Loop Alerts go to topic {gaza}." in listed
+            assert "1. Sport: كرة القدم OR الدوري" in listed
+            assert "Horoscopes (config, over the config's watches): الأبراج" in listed
+
+            assert await say(api, desk, "/unexclude 2") == (
+                "This chat has no exclusion 2. /list shows them."
+            )
+            assert await say(api, desk, "/unexclude sport") == "No longer excluding Sport."
+            assert store.chat_exclusions(desk) == []
+            assert runtime.scheduler.pipeline.watchlists.chat_exclusions == {}
