@@ -170,6 +170,8 @@ async def open_app(
             config.watches,
             config_recipients(config, channels),
             await db.run(store.all_chat_watches),
+            config.exclusions,
+            await db.run(store.all_chat_exclusions),
         )
         pipeline = Pipeline(lemmatizer, watchlists)
         await db.run(pipeline.load_index, store, now)
@@ -203,7 +205,9 @@ async def open_app(
                     config=config,
                     db=db,
                     gate=Gate(config.telegram, db),
-                    watches=WatchService(lemmatizer, clock),
+                    watches=WatchService(
+                        lemmatizer, clock, config_sources=[s.name for s in config.sources]
+                    ),
                     watches_changed=scheduler.set_chat_watches,
                     clock=clock,
                     add_source=scheduler.add_source,

@@ -113,6 +113,9 @@ class Config:
     email: EmailConfig | None
     sources: tuple[SourceConfig, ...]
     watches: tuple[Watch, ...]
+    # `[[exclude]]`: what they match alerts none of the config's recipients about the
+    # config's watches (Watch with `excludes`).
+    exclusions: tuple[Watch, ...] = ()
 
 
 def parse_duration(value: str, key: str, path: str | None = None) -> int:
@@ -293,12 +296,30 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
 
 
-def _watches(root: _Table) -> tuple[Watch, ...]:
+MAX_NAME = 40  # characters in a watch's or an exclusion's name
+
+
+def short_name(query: str) -> str:
+    """A query as a name, for a watch or an exclusion given none: one line, cut to
+    MAX_NAME characters at a word boundary."""
+    flat = " ".join(query.split())
+    if len(flat) <= MAX_NAME:
+        return flat
+    cut = flat[: MAX_NAME + 1].rfind(" ")
+    return flat[:cut] if cut > 0 else flat[:MAX_NAME]
+
+
+def _watches(root: _Table, sources: Mapping[str, str] | None) -> tuple[Watch, ...]:
+    """The `[[watch]]` entries. `sources` maps the casefolded name of each `[[source]]`
+    to its name, which a watch's `sources` must name; None in a watchlist file, which
+    has no sources to name."""
     watches = []
     names: dict[str, str] = {}
     for entry in root.array_of_tables("watch"):
         name = entry.text("name").strip()
         query = entry.text("query")
+        limited = _watch_sources(entry, name, sources)
+        topic = _topic(entry)
         entry.done()
         if entry.bad("name") or entry.bad("query"):
             continue
@@ -311,14 +332,82 @@ def _watches(root: _Table) -> tuple[Watch, ...]:
         except QuerySyntaxError as exc:
             entry.fail("query", str(exc))
             continue
-        watches.append(Watch(name, query))
+        watches.append(Watch(name, query, sources=limited, topic=topic))
     return tuple(watches)
+
+
+def _watch_sources(entry: _Table, name: str, sources: Mapping[str, str] | None) -> tuple[str, ...]:
+    """A watch's `sources`: names of `[[source]]` entries (any case; kept as the source
+    spells it), at least one when the key is given."""
+    if "sources" not in entry.data:
+        return ()
+    names = entry.str_list("sources")
+    if entry.bad("sources"):
+        return ()
+    where = f"watch {name!r}"
+    if not names:
+        entry.fail("sources", f"lists no source ({where}): leave the key out for every source")
+        return ()
+    if sources is None:
+        entry.fail("sources", f"a watchlist file has no [[source]] entries to name ({where})")
+        return ()
+    limited: list[str] = []
+    for i, wanted in enumerate(names):
+        known = sources.get(wanted.strip().casefold())
+        if known is None:
+            listed = ", ".join(repr(n) for n in sources.values()) or "none"
+            entry.fail(f"sources[{i}]", f"no source named {wanted!r} ({where}); the sources"
+                                        f" are: {listed}")  # fmt: skip
+        elif known not in limited:
+            limited.append(known)
+    return tuple(limited)
+
+
+def _topic(entry: _Table) -> int | None:
+    """A watch's `topic`: the message thread id of a forum topic, a positive integer."""
+    if "topic" not in entry.data:
+        return None
+    topic = entry.get("topic", int, None)
+    if topic is None:
+        return None
+    if topic <= 0:
+        entry.fail("topic", f"must be a positive message thread id, got {topic}")
+        return None
+    return topic
+
+
+def _exclusions(root: _Table) -> tuple[Watch, ...]:
+    """The `[[exclude]]` entries: a query (and an optional name) whose matches alert none
+    of the config's recipients about the config's watches."""
+    exclusions = []
+    names: dict[str, str] = {}
+    for entry in root.array_of_tables("exclude"):
+        query = entry.text("query")
+        name = entry.text("name", "").strip()  # none or empty: named after its query
+        entry.done()
+        if entry.bad("query") or entry.bad("name"):
+            continue
+        try:
+            parse_query(query)
+        except QuerySyntaxError as exc:
+            entry.fail("query", str(exc))
+            continue
+        name = name or short_name(query)
+        if len(name) > MAX_NAME:
+            entry.fail("name", f"at most {MAX_NAME} characters ({len(name)} given)")
+            continue
+        if name.casefold() in names:
+            entry.fail("name", f"duplicate exclusion name {name!r} (also {names[name.casefold()]})")
+            continue
+        names[name.casefold()] = entry.key
+        exclusions.append(Watch(name, query, excludes=True))
+    return tuple(exclusions)
 
 
 def load_watchlist(path: Path, environ: Mapping[str, str] = os.environ) -> tuple[Watch, ...]:
     """Read a watchlist file: a TOML file of `[[watch]]` entries and nothing else."""
     root = _Table(_read_toml(path), "", str(path), environ)
-    watches = _watches(root)
+    watches = _watches(root, None)
     root.done()
     if not watches:
         raise ConfigError("no [[watch]] entries", path=str(path))
@@ -433,7 +522,8 @@ def _read_config(
         t.done()
         sources.append(source)
 
-    watches = _watches(root)
+    watches = _watches(root, {source.name.casefold(): source.name for source in sources})
+    exclusions = _exclusions(root)
     root.done()
     return Config(
         path=path,
@@ -445,6 +535,7 @@ def _read_config(
         email=email,
         sources=tuple(sources),
         watches=watches,
+        exclusions=exclusions,
     )
 
 

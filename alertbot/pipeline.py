@@ -7,6 +7,11 @@
 Who gets an alert: the config's `[[watch]]` entries alert the config recipients (Telegram
 `alert_chats`, or the console when there is no Telegram token); a chat's own watches alert
 that chat. A recipient gets one row per story, naming every watch of theirs it matched.
+`Watchlists.recipients` decides it: a watch limited to sources counts only for their
+articles, a watch with a forum topic alerts that topic (a recipient of its own), and an
+exclusion that matched silences its chat (the config's: the config watches' alerts). An
+excluded article is still recorded and clustered: excluding is about alerts only, so the
+recap (built from the outbox rows) leaves it out too.
 
 `Pipeline.prepare` is CPU work on the pipeline's worker thread; `Pipeline.record` runs on
 the store's thread (`alertbot.store.runner`), so items are recorded in the order they were
@@ -19,6 +24,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from alertbot.errors import QuerySyntaxError
 from alertbot.sources.model import Article
@@ -48,43 +54,107 @@ FUTURE_SLACK = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
+class Routed:
+    """Who an article alerts: the watches it matched (of its sources) and their matches,
+    the recipients with their own watch names and topics, and whether an exclusion
+    silenced anyone."""
+
+    names: list[str]
+    matches: list[WatchMatch]
+    recipients: list[Recipient]
+    excluded: bool = False
+
+
+@dataclass(frozen=True)
 class Watchlists:
-    """Every watch in force: the config's (alerting `config_recipients`) and each chat's."""
+    """Every watch in force: the config's (alerting `config_recipients`) and each chat's,
+    and the exclusions: the config's (`[[exclude]]`, over the config's watches) and each
+    chat's (/exclude, over everything the chat gets)."""
 
     config_watches: tuple[Watch, ...]
     config_recipients: tuple[Recipient, ...]
     chat_watches: Mapping[int, Sequence[Watch]] = field(default_factory=dict)
+    config_exclusions: tuple[Watch, ...] = ()
+    chat_exclusions: Mapping[int, Sequence[Watch]] = field(default_factory=dict)
 
     def owned(self) -> list[Watch]:
-        """Every watch with its owner (None: the config's), for one Matcher.
+        """Every watch and exclusion with its owner (None: the config's), for one Matcher:
+        one pass over an article finds both.
 
         A chat's stored query that today's parser refuses (accepted by an older alertbot)
         is left out with a warning: it must not keep the other watches from running.
         """
-        out = [replace(w, owner=None) for w in self.config_watches]
+        out = [replace(w, owner=None) for w in (*self.config_watches, *self.config_exclusions)]
         for chat_id, watches in self.chat_watches.items():
             out.extend(replace(w, owner=chat_id) for w in watches if _parses(chat_id, w))
+        for chat_id, exclusions in self.chat_exclusions.items():
+            out.extend(
+                replace(w, owner=chat_id, excludes=True) for w in exclusions if _parses(chat_id, w)
+            )
         return out
 
-    def recipients(self, matches: Iterable[WatchMatch]) -> tuple[list[str], list[Recipient]]:
-        """The watch names an article matched, and its recipients with their own names."""
+    @cached_property
+    def _watches(self) -> dict[tuple[int | None, str], Watch]:
+        """Each watch by (owner, name): names are unique per owner."""
+        by_key: dict[tuple[int | None, str], Watch] = {
+            (None, w.name): w for w in self.config_watches
+        }
+        for chat_id, watches in self.chat_watches.items():
+            by_key.update(((chat_id, w.name), w) for w in watches)
+        return by_key
+
+    def recipients(self, matches: Iterable[WatchMatch], source: str | None = None) -> Routed:
+        """Who an article from `source` alerts, given what matched it.
+
+        A watch limited to sources counts only for an article of one of them (any case). A
+        chat's exclusion that matched silences every alert to that chat, in every topic; a
+        config exclusion silences the config's watches for the config's recipients. A
+        watch's topic goes with its Telegram recipients.
+        """
+        matches = list(matches)
+        config_excluded = any(m.excludes and m.owner is None for m in matches)
+        excluded_chats = {str(m.owner) for m in matches if m.excludes and m.owner is not None}
         names: list[str] = []
-        by_address: dict[tuple[str, str], list[str]] = {}
+        kept: list[WatchMatch] = []
+        by_address: dict[tuple[str, str, int | None], list[str]] = {}
+        excluded = False
         for m in matches:
+            if m.excludes:
+                continue
+            watch = self._watches.get((m.owner, m.watch))
+            if watch is not None and not counts_for(watch, source):
+                continue
+            topic = watch.topic if watch is not None else None
             name = m.watch
             names.append(name)
+            kept.append(m)
             targets = (
                 self.config_recipients
                 if m.owner is None
                 else (Recipient("telegram", str(m.owner)),)
             )
             for r in targets:
-                by_address.setdefault((r.channel, r.address), []).append(name)
+                if (m.owner is None and config_excluded) or (
+                    r.channel == "telegram" and r.address in excluded_chats
+                ):
+                    excluded = True
+                    continue
+                where = topic if r.channel == "telegram" else None
+                by_address.setdefault((r.channel, r.address, where), []).append(name)
         recipients = [
-            Recipient(channel, address, tuple(dict.fromkeys(watch_names)))
-            for (channel, address), watch_names in by_address.items()
+            Recipient(channel, address, tuple(dict.fromkeys(watch_names)), topic)
+            for (channel, address, topic), watch_names in by_address.items()
         ]
-        return list(dict.fromkeys(names)), recipients
+        return Routed(list(dict.fromkeys(names)), kept, recipients, excluded)
+
+
+def counts_for(watch: Watch, source: str | None) -> bool:
+    """Whether an article of `source` counts for `watch`: any does unless the watch is
+    limited to sources, then one of theirs (any case)."""
+    if not watch.sources:
+        return True
+    key = (source or "").casefold()
+    return any(key == s.casefold() for s in watch.sources)
 
 
 def _parses(chat_id: int, watch: Watch) -> bool:
@@ -109,6 +179,7 @@ class ProcessCounts:
     joined: int = 0  # joined an existing story (another outlet, a rewrite)
     related: int = 0  # started a story related to a recent one (a follow-up)
     too_old: int = 0  # matched, but older than MAX_AGE: recorded without alerts
+    excluded: int = 0  # matched, but an exclusion silenced some or all of its recipients
     queued: int = 0  # outbox rows written
     grown: set[StoryId] = field(default_factory=set)  # stories that gained an outlet
 
@@ -131,6 +202,7 @@ class Prepared:
     names: list[str]  # the watches it matched
     snippet: str
     recipients: list[Recipient]
+    excluded: bool = False  # an exclusion silenced some of its recipients
 
 
 class Pipeline:
@@ -228,19 +300,24 @@ class Pipeline:
     def _prepare(self, article: Article, now: datetime) -> Prepared:
         # One pass over the text: the matcher's word cache also gives every word's
         # normal form and whether it is a name, which the fingerprint and the story read.
-        matches, words = self._matcher.read(article.title, article.text)
-        names, recipients = self.watchlists.recipients(matches)
+        found, words = self._matcher.read(article.title, article.text)
+        routed = self.watchlists.recipients(found, article.source)
+        # The quote shows what the watches matched, not what an exclusion did, nor a watch
+        # limited to other sources.
+        matches = routed.matches
         published = article.published
         if published is None or published > now + FUTURE_SLACK:
             published = now
         snippet = snippet_for(article.title, article.text, matches).to_json() if matches else ""
         return Prepared(
-            article, fingerprint_of(words), terms_of(words), published, names, snippet, recipients
-        )
+            article, fingerprint_of(words), terms_of(words), published, routed.names, snippet,
+            routed.recipients, routed.excluded,
+        )  # fmt: skip
 
     def _record(self, store: Store, item: Prepared, now: datetime, counts: ProcessCounts) -> None:
         recipients = item.recipients
-        if item.names and now - item.published > self._max_age:
+        too_old = bool(item.names) and now - item.published > self._max_age
+        if too_old:
             recipients = []
         # Decided here, not in prepare: an earlier article of the same batch may have
         # started the story.
@@ -265,8 +342,8 @@ class Pipeline:
             return
         if item.names:
             counts.matched += 1
-            if not recipients:
-                counts.too_old += 1
+            counts.too_old += too_old
+            counts.excluded += item.excluded and not too_old
         if outcome.story_id is None:
             self._clusterer.learn(article, decision.counts)
         else:

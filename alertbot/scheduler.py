@@ -52,7 +52,7 @@ from alertbot.clock import utc_now
 from alertbot.config import Config, SourceConfig
 from alertbot.errors import SourceExistsError
 from alertbot.notify import DispatchCounts, Dispatcher
-from alertbot.pipeline import Pipeline, ProcessCounts, Watchlists
+from alertbot.pipeline import Pipeline, ProcessCounts
 from alertbot.sources.health import SourceHealth, after_failure, after_success
 from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Skipped, Validators
 from alertbot.sources.poll import Poller, PollResult
@@ -167,8 +167,8 @@ class Scheduler:
         return await loop.run_in_executor(self._work, partial(function, *args, **kwargs))
 
     async def set_chat_watches(self) -> None:
-        """Recompile the watches after a chat's changed (read from the store); every
-        article prepared from the moment this returns is matched with them.
+        """Recompile the watches and exclusions after a chat's changed (read from the
+        store); every article prepared from the moment this returns is matched with them.
 
         Compiled on a thread of its own, not queued on the pipeline's worker: behind a
         poll's batch there, the /watch or /unwatch that asked would wait seconds for its
@@ -177,9 +177,14 @@ class Scheduler:
         older reading of the store never replaces a newer one.
         """
         async with self._watch_changes:
-            chat_watches = await self.db.run(self.db.store.all_chat_watches)
-            current = self.pipeline.watchlists
-            watchlists = Watchlists(current.config_watches, current.config_recipients, chat_watches)
+            store = self.db.store
+            chat_watches = await self.db.run(store.all_chat_watches)
+            chat_exclusions = await self.db.run(store.all_chat_exclusions)
+            watchlists = replace(
+                self.pipeline.watchlists,
+                chat_watches=chat_watches,
+                chat_exclusions=chat_exclusions,
+            )
             await asyncio.to_thread(self.pipeline.set_watchlists, watchlists)
 
     # -- polling -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from alertbot.sources.health import SourceHealth
 from alertbot.store import Store
 from alertbot.stories import WINDOW as STORY_WINDOW
 from alertbot.text.sanitize import remove_controls
+from alertbot.watch.match import Watch
 
 FAILED_SHOWN = 20
 
@@ -114,15 +115,29 @@ def _sources(config: Config, store: Store, tz: tzinfo) -> list[str]:
 
 def _watches(config: Config, store: Store) -> list[str]:
     lines = [f"Watches ({len(config.watches)} in config)"]
-    lines += [f"  {watch.name}: {watch.query}" for watch in config.watches]
+    lines += [f"  {_watch_line(watch)}" for watch in config.watches]
+    lines += [f"  excluded: {x.name}: {x.query}" for x in config.exclusions]
     titles = {chat.chat_id: chat.title for chat in store.chats()}
-    for chat_id, watches in store.all_chat_watches().items():
+    watches_of = store.all_chat_watches()
+    exclusions_of = store.all_chat_exclusions()
+    for chat_id in sorted({*watches_of, *exclusions_of}):
         title = titles.get(chat_id)
         lines.append(f"  chat {chat_id}" + (f" ({title})" if title else "") + ":")
-        lines += [f"    {watch.name}: {watch.query}" for watch in watches]
+        lines += [f"    {_watch_line(watch)}" for watch in watches_of.get(chat_id, ())]
+        lines += [f"    excluded: {x.name}: {x.query}" for x in exclusions_of.get(chat_id, ())]
     if len(lines) == 1:
         lines.append("  none")
     return lines
+
+
+def _watch_line(watch: Watch) -> str:
+    """A watch as `status` lists it: name, query, and what narrows it."""
+    line = f"{watch.name}: {watch.query}"
+    if watch.sources:
+        line += f" (only from {', '.join(watch.sources)})"
+    if watch.topic is not None:
+        line += f" (topic {watch.topic})"
+    return line
 
 
 def _chats(store: Store, tz: tzinfo) -> list[str]:

@@ -78,7 +78,7 @@ def test_a_version_3_database_is_upgraded_and_its_bare_dates_are_marked_date_onl
     db.conn.commit()
     db.close()
     store = Store.open(path)
-    assert store.schema_version() == SCHEMA_VERSION == 7
+    assert store.schema_version() == SCHEMA_VERSION == 8
     assert [store.story(StoryId(n)).published_date_only for n in (1, 2, 3)] == [
         True,
         False,
@@ -112,6 +112,56 @@ def test_a_version_4_database_is_upgraded_in_place_keeping_source_state(tmp_path
     store.save_source_state("Outlet", "https://example.org/rss", told, validators)
     store.close()
     assert Store.open(path).source_state("Outlet") == (told, validators)
+
+
+def test_a_version_7_database_keeps_its_outbox_and_watches_and_gains_topics(tmp_path):
+    """0008 rebuilds the outbox (its UNIQUE gains the topic): every row and its state
+    survive, a chat's alert in a topic is a row of its own, watches gain sources and topic."""
+    path = tmp_path / "alertbot.db"
+    db = Database(str(path))
+    migrations.apply(db, stop_before="0008_controls")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
+    at = "2025-03-12T14:05:00.000000+00:00"
+    db.execute(
+        "INSERT INTO stories (id, title, url, first_source, first_seen, updated)"
+        " VALUES (1, 't', 'https://a.example/', 'A', ?, ?)",
+        (at, at),
+    )
+    db.execute(
+        "INSERT INTO outbox (id, story_id, channel, recipient, watches, state, attempts,"
+        " next_attempt, created, finished, message_ref, muted, outlets_shown)"
+        " VALUES (5, 1, 'telegram', '-100', '[\"Gaza\"]', 'sent', 1, ?, ?, ?, '-100:9', 1, 2)",
+        (at, at, at),
+    )
+    db.execute(
+        "INSERT INTO watches (chat_id, name, name_key, query, created)"
+        " VALUES (-100, 'Gaza', 'gaza', 'غزة', ?)",
+        (at,),
+    )
+    db.conn.commit()
+    db.close()
+    store = Store.open(path)
+    assert store.schema_version() == SCHEMA_VERSION == 8
+    row = store.outbox_row(5)
+    assert row is not None
+    assert (row.state, row.watches, row.message_ref, row.muted, row.outlets_shown, row.topic) == (
+        "sent", ("Gaza",), "-100:9", True, 2, None,
+    )  # fmt: skip
+    assert store.sent_message_ref(StoryId(1), "telegram", "-100") == "-100:9"
+    assert store.sent_message_ref(StoryId(1), "telegram", "-100", 7) is None
+    assert store.chat_watches(-100) == [Watch("Gaza", "غزة")]
+    # The same story to the same chat in a topic is another row; twice in one place is not.
+    queued = [
+        store.db.execute(
+            "INSERT INTO outbox (story_id, channel, recipient, topic, next_attempt, created)"
+            " VALUES (1, 'telegram', '-100', ?, ?, ?)"
+            " ON CONFLICT (story_id, recipient, channel, topic) DO NOTHING",
+            (topic, at, at),
+        ).rowcount
+        for topic in (7, 7, 0)
+    ]
+    assert queued == [1, 0, 0]
+    store.close()
 
 
 def test_a_newer_database_is_refused_with_a_clear_message(tmp_path):

@@ -6,6 +6,8 @@
         api.press_button(5, message_id, "more")         # a callback_query update
         api.fail_next("sendMessage", 429, parameters={"retry_after": 3})
         api.fail_next("sendMessage", 403, chat_id=7)    # "Forbidden: bot was blocked by the user"
+        topic = api.create_topic(-100, "Sports")       # a forum topic: its message_thread_id
+        api.send_text(-100, "/watch ...", thread_id=topic)  # a message in that topic
         api.delay_next("sendMessage", 2.0)              # acted on, then answered 2 s late
         api.wait_for(lambda a: a.sent(chat_id=5))       # from a thread; `await api.until(...)`
         api.sent(5)[-1].text, api.edits(), api.commands("ar"), api.calls
@@ -17,6 +19,8 @@ file is attached), every value a string, objects as JSON; JSON bodies and query 
 read too. Messages come back as Telegram sends them: HTML parsed to plain text and entities with
 UTF-16 offsets, text trimmed, 4096 UTF-16 units at most, the errors Telegram gives for bad HTML,
 empty text, and edits that change nothing or come too late (48 h; see `age_messages`).
+Forum topics: a message sent with a `message_thread_id` must name a topic of a forum chat
+(`create_topic`), else Telegram's "message thread not found"; it lands in that topic.
 
 One deliberate strictness: Telegram keeps a bare `&` that does not start an entity; this
 stand-in rejects it (`strict_ampersand=False` to accept it), since it means a missing escape.
@@ -128,6 +132,12 @@ class SentMessage:
         """True when it was sent without a notification sound (`disable_notification`)."""
         return self.params.get("disable_notification") in (True, "true", "True")
 
+    @property
+    def topic(self) -> int | None:
+        """The forum topic it was sent to (`message_thread_id`), if any."""
+        thread = self.params.get("message_thread_id")
+        return int(thread) if thread is not None else None
+
 
 @dataclass(frozen=True)
 class Edit:
@@ -175,6 +185,11 @@ class _Chat:
     creator: int = CREATOR_ID
     administrators: list[int] = field(default_factory=list)
     title: str | None = None
+    topics: dict[int, str] = field(default_factory=dict)  # a forum's: thread id -> name
+
+    @property
+    def is_forum(self) -> bool:
+        return bool(self.topics)
 
 
 # --------------------------------------------------------------------------------------------
@@ -602,12 +617,14 @@ class BotApi(ServedInThread):
         username: str | None = "tester",
         first_name: str = "Test",
         language_code: str | None = "ar",
+        thread_id: int | None = None,
     ) -> int:
         """Queue an Update with a text Message from a user; returns its update_id.
 
         `user_id` defaults to the chat id in a private chat, else to the creator (111).
         `chat_type` defaults to "private" for a positive id, else "supergroup". Leading and
-        inner `/command` and `/command@bot` words get bot_command entities.
+        inner `/command` and `/command@bot` words get bot_command entities. `thread_id`: a
+        forum topic of the chat (`create_topic`) the message is written in.
         """
         with self._cond:
             if chat_type is None:
@@ -632,8 +649,23 @@ class BotApi(ServedInThread):
             entities = command_entities(text)
             if entities:
                 message["entities"] = entities
+            if thread_id is not None:
+                if thread_id not in self._chat(chat_id).topics:
+                    raise KeyError(f"no topic {thread_id} in chat {chat_id}: create_topic first")
+                message["message_thread_id"] = thread_id
+                message["is_topic_message"] = True
             self._messages[(chat_id, message["message_id"])] = _Stored(message, from_bot=False)
             return self._queue_update({"message": message})
+
+    def create_topic(self, chat_id: int, name: str) -> int:
+        """Make the chat a forum supergroup (if it is not) with a new topic; its thread id
+        (as in Telegram, the id of the message that created it)."""
+        with self._cond:
+            chat = self._chat(chat_id)
+            chat.type = "supergroup"
+            thread_id = self._new_message_id(chat_id)
+            chat.topics[thread_id] = name
+            return thread_id
 
     def press_button(
         self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None
@@ -823,6 +855,8 @@ class BotApi(ServedInThread):
                 out["username"] = user["username"]
         else:
             out["title"] = chat.title or f"Test {chat.type} {chat_id}"
+            if chat.is_forum:
+                out["is_forum"] = True
         return out
 
     def _bot_user(self) -> dict[str, Any]:
@@ -937,7 +971,10 @@ class BotApi(ServedInThread):
         text, entities = self._formatted(params)
         markup = params.get("reply_markup")
         reply = params.get("reply_parameters")
+        thread = params.get("message_thread_id")
         with self._cond:
+            if thread is not None and int(thread) not in self._chat(chat_id).topics:
+                raise ApiError(400, "Bad Request: message thread not found")
             replied = None
             if isinstance(reply, dict):
                 replied = self._messages.get((chat_id, int(reply.get("message_id", 0))))
@@ -956,6 +993,9 @@ class BotApi(ServedInThread):
                 message["reply_markup"] = markup
             if replied is not None:
                 message["reply_to_message"] = replied.message
+            if thread is not None:
+                message["message_thread_id"] = int(thread)
+                message["is_topic_message"] = True
             self._messages[(chat_id, message["message_id"])] = _Stored(message, markup)
             self._sent.append(
                 SentMessage(

@@ -62,10 +62,15 @@ class Command:
 COMMANDS = (
     Command("start", Level.ALLOWED, "/start", "Start, and show help", "البدء وعرض المساعدة"),
     Command("help", Level.ALLOWED, "/help", "What the bot can do", "ما يمكن للبوت فعله"),
-    Command("watch", Level.MANAGE, "/watch QUERY or /watch NAME: QUERY",
+    Command("watch", Level.MANAGE, "/watch QUERY or /watch NAME: QUERY [in: SOURCE, SOURCE]",
             "Watch a query: /watch NAME: QUERY", "متابعة استعلام: /watch الاسم: الاستعلام"),
     Command("unwatch", Level.MANAGE, "/unwatch NAME", "Stop watching", "إيقاف متابعة"),
-    Command("list", Level.ALLOWED, "/list", "This chat's watches", "متابعات هذه المحادثة"),
+    Command("exclude", Level.MANAGE, "/exclude QUERY or /exclude NAME: QUERY",
+            "No alerts for what a query matches", "استبعاد ما يطابق استعلامًا من التنبيهات"),
+    Command("unexclude", Level.MANAGE, "/unexclude NUMBER or NAME", "Remove an exclusion",
+            "إلغاء استبعاد"),
+    Command("list", Level.ALLOWED, "/list", "This chat's watches and exclusions",
+            "متابعات هذه المحادثة واستبعاداتها"),
     Command("test", Level.ALLOWED, "/test TEXT", "Try the watches on a text",
             "تجربة المتابعات على نص"),
     Command("mute", Level.MANAGE, "/mute DURATION (e.g. /mute 2h)",
@@ -148,6 +153,15 @@ def for_another_bot(update: Update, username: str | None) -> bool:
         return False
     _, at, target = text.split(maxsplit=1)[0].partition("@")
     return bool(at) and target.casefold() != (username or "").casefold()
+
+
+def topic_of(update: Update) -> int | None:
+    """The forum topic (message thread id) a command was sent in; None outside topics (a
+    reply chain in a plain group has a thread id too, but is no topic)."""
+    message = update.effective_message
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
 
 
 def argument_text(update: Update) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import (
@@ -43,8 +44,9 @@ from alertbot.bot.commands import (
     for_another_bot,
     reply,
     services,
+    topic_of,
 )
-from alertbot.bot.service import parse_duration_arg
+from alertbot.bot.service import Example, ExclusionAdded, parse_duration_arg
 from alertbot.config import Config, SourceConfig
 from alertbot.notify.base import DeliveryError
 from alertbot.notify.layout import linkable, local_time, shown_time
@@ -71,6 +73,10 @@ def help_text(s: BotServices, user_id: int | None) -> str:
     lines.append("")
     lines.append("A word matches all its forms: ناريشكين catches وناريشكين, الضبعة catches"
                  " بالضبعة. Use \"quotes\" for a phrase, OR, AND, NOT, NEAR/5.")  # fmt: skip
+    lines.append("End a /watch with <code>in: BBC Arabic, France 24 Arabic</code> to hear only"
+                 " from those sources (/sources lists them). A /watch sent in a forum topic"
+                 " alerts in that topic. What an /exclude matches alerts nobody in this"
+                 " chat, whatever else it matches.")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -90,14 +96,15 @@ async def help_(update: Update, context: Any, s: BotServices, args: str) -> None
 
 @command("watch")
 async def watch(update: Update, context: Any, s: BotServices, args: str) -> None:
-    """Add a watch: answer how it was understood once it is stored, then edit in what it
-    would have matched this week."""
+    """Add a watch (alerting in the topic it was sent in): answer how it was understood
+    once it is stored, then edit in what it would have matched this week."""
     chat_id = chat_of(update)
     trial = await asyncio.to_thread(s.watches.trial, args)  # compiling: CPU, no database
-    added = await s.db.run(s.watches.keep, s.store, chat_id, trial)
+    added = await s.db.run(s.watches.keep, s.store, chat_id, trial, topic_of(update))
     await s.watches_changed()
     verb = "Watching" if added.new else "Updated"
     lines = [f"✅ {verb} <b>{e(added.watch.name)}</b>: <code>{e(added.watch.query)}</code>"]
+    lines += _limits(added.watch, here=True)
     if added.understood:
         parts = [
             f"{e(word)} → {e(', '.join(lemmas) or 'as written')}"
@@ -112,6 +119,16 @@ async def watch(update: Update, context: Any, s: BotServices, args: str) -> None
         context.application.create_task(backtest(answer, s, added.watch, lines), update=update)
 
 
+def _limits(watch: Watch, *, here: bool = False) -> list[str]:
+    """What narrows a watch, as lines: the sources it is limited to, the topic it alerts."""
+    lines = []
+    if watch.sources:
+        lines.append("Only from: " + e(", ".join(watch.sources)))
+    if watch.topic is not None:
+        lines.append("Alerts go to this topic." if here else f"Alerts go to topic {watch.topic}.")
+    return lines
+
+
 async def backtest(answer: Message, s: BotServices, watch: Watch, lines: list[str]) -> None:
     """Edit /watch's `answer` (`lines`) to add what `watch` would have matched this week."""
     bt = await s.db.read(s.watches.backtest, watch)  # the long read: off the write path
@@ -120,15 +137,21 @@ async def backtest(answer: Message, s: BotServices, watch: Watch, lines: list[st
         f"In the last {bt.days} days it would have matched {plural(bt.stories, 'story', 'stories')}"
         f" ({plural(bt.count, 'article')} of {bt.scanned} stored)" + (":" if bt.examples else "."),
     ]
-    for ex in bt.examples:
-        when = shown_time(ex.at, s.config.timezone, date_only=ex.date_only, zone=True)
-        lines.append(f"• {link(ex.title, ex.url)} — {e(ex.source)}, {e(when)}")
+    lines += _examples(s, bt.examples)
     for word, spellings in bt.spellings:
         also = ", ".join(f"{e(spelt)} ({n})" for spelt, n in spellings)
         lines.append(f"{e(word)} → also {also} (write ={e(word)} for this spelling only)")
     await answer.edit_text(
         "\n".join(lines), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
     )
+
+
+def _examples(s: BotServices, examples: Sequence[Example]) -> list[str]:
+    lines = []
+    for ex in examples:
+        when = shown_time(ex.at, s.config.timezone, date_only=ex.date_only, zone=True)
+        lines.append(f"• {link(ex.title, ex.url)} — {e(ex.source)}, {e(when)}")
+    return lines
 
 
 def link(title: str, url: str) -> str:
@@ -148,35 +171,104 @@ async def unwatch(update: Update, context: Any, s: BotServices, args: str) -> No
         await reply(update, f"This chat has no watch named <b>{e(args)}</b>. /list shows them.")
 
 
+@command("exclude")
+async def exclude(update: Update, context: Any, s: BotServices, args: str) -> None:
+    """Add an exclusion: answer once it is stored, then edit in how many of this week's
+    articles it matches and how many alerts it would have silenced."""
+    chat_id = chat_of(update)
+    added = await s.db.run(s.watches.exclude, s.store, chat_id, args)
+    await s.watches_changed()
+    x = added.exclusion
+    verb = "Excluding" if added.new else "Updated"
+    lines = [f"⛔ {verb} <b>{e(x.name)}</b>: <code>{e(x.query)}</code>",
+             "Articles it matches alert nobody in this chat."]  # fmt: skip
+    days = s.watches.backtest_days
+    answer = await reply(update, "\n".join([*lines, f"Looking back over the last {days} days…"]))
+    if answer is not None:
+        task = exclusion_backtest(answer, s, chat_id, added, lines)
+        context.application.create_task(task, update=update)
+
+
+async def exclusion_backtest(
+    answer: Message, s: BotServices, chat_id: int, added: ExclusionAdded, lines: list[str]
+) -> None:
+    """Edit /exclude's `answer` to add what it would have silenced this week."""
+    watches = [*await s.db.run(s.store.chat_watches, chat_id), *_config_watches(s, chat_id)]
+    bt = await s.db.read(s.watches.exclusion_backtest, added.exclusion, watches)
+    lines = [
+        *lines,
+        f"In the last {bt.days} days it matches {plural(bt.matched, 'article')} of {bt.scanned}"
+        f" stored; it would have silenced {bt.silenced} of them"
+        " (they matched this chat's watches)" + (":" if bt.examples else "."),
+        *_examples(s, bt.examples),
+    ]
+    await answer.edit_text(
+        "\n".join(lines), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+    )
+
+
+@command("unexclude")
+async def unexclude(update: Update, context: Any, s: BotServices, args: str) -> None:
+    """Remove one of the chat's exclusions, by its number in /list, its name or its query."""
+    removed = await s.db.run(s.watches.unexclude, s.store, chat_of(update), args)
+    if removed is None:
+        await reply(update, f"This chat has no exclusion <b>{e(args)}</b>. /list shows them.")
+        return
+    await s.watches_changed()
+    await reply(update, f"No longer excluding <b>{e(removed.name)}</b>.")
+
+
+def _config_watches(s: BotServices, chat_id: int) -> tuple[Watch, ...]:
+    """The config's watches when this chat is one of the alert chats, else none."""
+    if s.config.telegram and chat_id in s.config.telegram.alert_chats:
+        return s.config.watches
+    return ()
+
+
 @command("list")
 async def list_(update: Update, context: Any, s: BotServices, args: str) -> None:
-    """The chat's watches, and the config's when the chat receives them."""
+    """The chat's watches and exclusions, and the config's when the chat receives them."""
     chat_id = chat_of(update)
     own = await s.db.run(s.store.chat_watches, chat_id)
+    exclusions = await s.db.run(s.store.chat_exclusions, chat_id)
+    config = _config_watches(s, chat_id)
     lines = []
-    if s.config.telegram and chat_id in s.config.telegram.alert_chats:
-        lines += [f"• <b>{e(w.name)}</b> (config): <code>{e(w.query)}</code>"
-                  for w in s.config.watches]  # fmt: skip
-    lines += [f"• <b>{e(w.name)}</b>: <code>{e(w.query)}</code>" for w in own]
-    empty = "No watches yet. " + e(BY_NAME["watch"].usage)
-    await reply(update, "\n".join(lines) if lines else empty)
+    for w, mark in [*((w, " (config)") for w in config), *((w, "") for w in own)]:
+        limits = " ".join(_limits(w))
+        lines.append(f"• <b>{e(w.name)}</b>{mark}: <code>{e(w.query)}</code>"
+                     + (f" — {limits}" if limits else ""))  # fmt: skip
+    if not lines:
+        lines.append("No watches yet. " + e(BY_NAME["watch"].usage))
+    if exclusions or (config and s.config.exclusions):
+        lines += ["", "Excluded (alerts nobody here):"]
+        lines += [f"{n}. <b>{e(x.name)}</b>: <code>{e(x.query)}</code>"
+                  for n, x in enumerate(exclusions, 1)]  # fmt: skip
+        if config:
+            lines += [f"• <b>{e(x.name)}</b> (config, over the config's watches):"
+                      f" <code>{e(x.query)}</code>" for x in s.config.exclusions]  # fmt: skip
+    await reply(update, "\n".join(lines))
 
 
 @command("test")
 async def test(update: Update, context: Any, s: BotServices, args: str) -> None:
     """What the chat's watches match in a text, highlighted."""
     chat_id = chat_of(update)
-    config = (
-        s.config.watches if s.config.telegram and chat_id in s.config.telegram.alert_chats else ()
-    )
-    watches = [*await s.db.run(s.store.chat_watches, chat_id), *config]
+    watches = [
+        *await s.db.run(s.store.chat_watches, chat_id),
+        *_config_watches(s, chat_id),
+        *await s.db.run(s.store.chat_exclusions, chat_id),
+    ]
     hits = await asyncio.to_thread(s.watches.test, watches, args)  # matching: CPU, no database
-    if not hits:
+    if not any(not h.excludes for h in hits):
         await reply(update, "None of this chat's watches matches that text.")
         return
     lines = [
-        f"<b>{e(h.watch)}</b>: « {h.snippet.render(lambda m: f'<b>{e(m)}</b>', e)} »" for h in hits
+        ("⛔ excluded by " if h.excludes else "")
+        + f"<b>{e(h.watch)}</b>: « {h.snippet.render(lambda m: f'<b>{e(m)}</b>', e)} »"
+        for h in hits
     ]
+    if any(h.excludes for h in hits):
+        lines.append("An exclusion matches: this text would alert nobody in this chat.")
     await reply(update, "\n".join(lines))
 
 
@@ -344,7 +436,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
-    "start": start, "help": help_, "watch": watch, "unwatch": unwatch, "list": list_,
+    "start": start, "help": help_, "watch": watch, "unwatch": unwatch, "exclude": exclude,
+    "unexclude": unexclude, "list": list_,
     "test": test, "mute": mute, "unmute": unmute, "pause": pause, "resume": resume,
     "recap": recap, "sources": sources, "email": email, "verify": verify,
 }  # fmt: skip

@@ -35,6 +35,7 @@ class Alert:
     date_only: bool = False  # `published` is a day: the outlet gave no time of day
     related_to: StoryId | None = None  # the earlier story this one follows up
     related_title: str | None = None  # that story's title
+    topic: int | None = None  # the forum topic (message thread id) of the chat it goes to
 
     @classmethod
     def build(
@@ -63,6 +64,7 @@ class Alert:
             date_only=item.date_only,
             related_to=story.related_to,
             related_title=earlier.title if earlier is not None else None,
+            topic=row.topic,
         )
 
 

@@ -10,12 +10,16 @@ How each Bot API answer is handled (the dispatcher then marks the row):
     403 Forbidden           the chat blocked or removed the bot: chat deactivated, failed
     ChatMigrated            the group became a supergroup: chat moved, sent to the new id
     400 too long / entities sent again as shorter plain text
+    400 thread not found    (a forum topic deleted or closed, a topic id in a chat that has
+    or topic closed         no such topic) sent again to the chat itself, and logged
     other 400               failed with Telegram's reason (chat not found, ...)
     other network errors    retried with backoff
 
-A chat with more than `BACKLOG` pending alerts (after downtime) gets one grouped message
-for all of them. A paused or muted chat gets nothing: its rows are marked delivered with
-the reference `held`, so the stories still reach its recap.
+An alert with a topic goes to that forum topic (`message_thread_id`); a follow-up replies
+to the alert sent in the same topic. A chat with more than `BACKLOG` pending alerts in one
+topic (after downtime) gets one grouped message for all of them there. A paused or muted
+chat gets nothing: its rows are marked delivered with the reference `held`, so the stories
+still reach its recap.
 """
 
 from __future__ import annotations
@@ -148,7 +152,7 @@ class TelegramNotifier:
             raise DeliveryError("the chat has blocked or removed the bot", permanent=True)
         if chat is not None and (chat.paused or chat.muted(now)):
             return HELD
-        backlog = await self._db.run(store.pending_rows, self.channel, alert.recipient)
+        backlog = await self._db.run(store.pending_rows, self.channel, alert.recipient, alert.topic)
         if len(backlog) > BACKLOG:
             return await self._send_backlog(chat_id, alert, backlog)
         names = await self._watch_names(chat_id)
@@ -164,7 +168,11 @@ class TelegramNotifier:
         if alert.related_to is None:
             return None
         stored = await self._db.run(
-            self._db.store.sent_message_ref, alert.related_to, self.channel, alert.recipient
+            self._db.store.sent_message_ref,
+            alert.related_to,
+            self.channel,
+            alert.recipient,
+            alert.topic,
         )
         ref = MessageRef.parse(stored)
         if ref is None or ref.how is not Delivered.SENT or str(ref.chat_id) != alert.recipient:
@@ -207,8 +215,10 @@ class TelegramNotifier:
         *,
         migrated: bool = False,
         thread: int | None = None,
+        in_topic: bool = True,
     ) -> MessageRef:
         preview = LinkPreviewOptions(is_disabled=not self._config.link_preview)
+        topic = alert.topic if in_topic else None
         # A follow-up goes under the earlier alert, without a sound: the phone buzzes
         # once per event. If that message is gone, it is sent on its own.
         threaded: dict[str, Any] = {}
@@ -217,6 +227,8 @@ class TelegramNotifier:
                 "reply_parameters": ReplyParameters(thread, allow_sending_without_reply=True),
                 "disable_notification": True,
             }
+        if topic is not None:
+            threaded["message_thread_id"] = topic
         await self._pacer.wait(chat_id)
         try:
             try:
@@ -256,6 +268,13 @@ class TelegramNotifier:
                                     "duplicates", permanent=True) from None  # fmt: skip
             raise DeliveryError(TIMED_OUT) from None
         except BadRequest as exc:
+            if topic is not None and _topic_gone(exc):
+                # Not lost for a topic deleted, closed or mistyped: the chat itself gets it.
+                log.warning("chat %d, topic %d: %s; sending to the chat itself",
+                            chat_id, topic, exc.message)  # fmt: skip
+                return await self._deliver(
+                    chat_id, alert, html, plain, markup, migrated=migrated, in_topic=False
+                )
             raise DeliveryError(f"Bad Request: {exc.message}", permanent=True) from None
         except NetworkError as exc:  # 5xx, connection refused, reset
             raise DeliveryError(f"network error: {exc.message}") from None
@@ -306,6 +325,12 @@ class TelegramNotifier:
 def _fallback_to_plain(exc: BadRequest) -> bool:
     message = exc.message.lower()
     return "too long" in message or "can't parse entities" in message
+
+
+def _topic_gone(exc: BadRequest) -> bool:
+    """Telegram refused the message's forum topic: no such thread, or a closed topic."""
+    message = exc.message.lower()
+    return "thread not found" in message or "topic_closed" in message
 
 
 def _request_sent(exc: TimedOut) -> bool:

@@ -1,13 +1,16 @@
-"""Chats the bot has talked to, their state, and their watches.
+"""Chats the bot has talked to, their state, their watches and their exclusions.
 
 A chat is `active` until it blocks or removes the bot, `allowed` when an admin allowed it,
 `paused` by /pause, and muted until `muted_until` by /mute. Watches with no chat are the
-config file's `[[watch]]` entries, synced at start.
+config file's `[[watch]]` entries, synced at start. A watch may be limited to some sources
+(their names, a JSON list) and send its alerts to a forum topic. A chat's exclusions
+(/exclude) are queries whose matches alert nobody in the chat.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,22 +82,37 @@ class ChatsMixin(StoreBase):
             db.execute(
                 "UPDATE OR IGNORE chat_emails SET chat_id = ? WHERE chat_id = ?", (new_id, old_id)
             )
+            db.execute(
+                "UPDATE OR IGNORE exclusions SET chat_id = ? WHERE chat_id = ?", (new_id, old_id)
+            )
+            db.execute("DELETE FROM exclusions WHERE chat_id = ?", (old_id,))
 
-    def add_watch(self, chat_id: int | None, name: str, query: str, now: datetime) -> bool:
-        """Add a watch to a chat (None: the config's watches); True if new, False if its
-        query replaced an existing watch of that name. Committed when this returns."""
+    def add_watch(
+        self,
+        chat_id: int | None,
+        name: str,
+        query: str,
+        now: datetime,
+        *,
+        sources: Sequence[str] = (),
+        topic: int | None = None,
+    ) -> bool:
+        """Add a watch to a chat (None: the config's watches), limited to `sources` (names;
+        none: every source), alerting in forum `topic` (None: the chat itself); True if new,
+        False if it replaced an existing watch of that name. Committed when this returns."""
+        limited = json.dumps(list(sources), ensure_ascii=False) if sources else None
         with self._write() as db:
             cursor = db.execute(
-                "UPDATE watches SET name = ?, query = ? WHERE ifnull(chat_id, 0) = ?"
-                " AND name_key = ?",
-                (name, query, chat_id or 0, name.casefold()),
+                "UPDATE watches SET name = ?, query = ?, sources = ?, topic = ?"
+                " WHERE ifnull(chat_id, 0) = ? AND name_key = ?",
+                (name, query, limited, topic, chat_id or 0, name.casefold()),
             )
             if cursor.rowcount:
                 return False
             db.execute(
-                "INSERT INTO watches (chat_id, name, name_key, query, created)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (chat_id, name, name.casefold(), query, ts(now)),
+                "INSERT INTO watches (chat_id, name, name_key, query, sources, topic, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, name, name.casefold(), query, limited, topic, ts(now)),
             )
             return True
 
@@ -111,18 +129,20 @@ class ChatsMixin(StoreBase):
     def chat_watches(self, chat_id: int | None) -> list[Watch]:
         """A chat's watches (None: the config's), in the order they were added."""
         rows = self._rows(
-            "SELECT name, query FROM watches WHERE ifnull(chat_id, 0) = ? ORDER BY id",
+            "SELECT name, query, sources, topic FROM watches WHERE ifnull(chat_id, 0) = ?"
+            " ORDER BY id",
             (chat_id or 0,),
         )
-        return [Watch(r["name"], r["query"]) for r in rows]
+        return [_watch(r) for r in rows]
 
     def all_chat_watches(self) -> dict[int, list[Watch]]:
         """Every chat's own watches, by chat id (config watches not included)."""
         out: dict[int, list[Watch]] = {}
         for r in self._rows(
-            "SELECT chat_id, name, query FROM watches WHERE chat_id IS NOT NULL ORDER BY id"
+            "SELECT chat_id, name, query, sources, topic FROM watches"
+            " WHERE chat_id IS NOT NULL ORDER BY id"
         ):
-            out.setdefault(r["chat_id"], []).append(Watch(r["name"], r["query"]))
+            out.setdefault(r["chat_id"], []).append(_watch(r))
         return out
 
     def sync_config_watches(self, watches: Iterable[Watch], now: datetime) -> None:
@@ -136,7 +156,52 @@ class ChatsMixin(StoreBase):
                 keep,
             )
             for watch in watches:
-                self.add_watch(None, watch.name, watch.query, now)
+                self.add_watch(
+                    None, watch.name, watch.query, now, sources=watch.sources, topic=watch.topic
+                )
+
+    # -- exclusions --------------------------------------------------------------------
+
+    def add_exclusion(self, chat_id: int, name: str, query: str, now: datetime) -> bool:
+        """Add an exclusion to a chat; True if new, False if it replaced the query of one of
+        that name. Committed when this returns."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE exclusions SET name = ?, query = ? WHERE chat_id = ? AND name_key = ?",
+                (name, query, chat_id, name.casefold()),
+            )
+            if cursor.rowcount:
+                return False
+            db.execute(
+                "INSERT INTO exclusions (chat_id, name, name_key, query, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (chat_id, name, name.casefold(), query, ts(now)),
+            )
+            return True
+
+    def remove_exclusion(self, chat_id: int, name: str) -> bool:
+        """Remove a chat's exclusion by name (any case); False if it had none by that name."""
+        with self._write() as db:
+            return bool(
+                db.execute(
+                    "DELETE FROM exclusions WHERE chat_id = ? AND name_key = ?",
+                    (chat_id, name.casefold()),
+                ).rowcount
+            )
+
+    def chat_exclusions(self, chat_id: int) -> list[Watch]:
+        """A chat's exclusions (Watch with `excludes`), in the order they were added."""
+        rows = self._rows(
+            "SELECT name, query FROM exclusions WHERE chat_id = ? ORDER BY id", (chat_id,)
+        )
+        return [Watch(r["name"], r["query"], excludes=True) for r in rows]
+
+    def all_chat_exclusions(self) -> dict[int, list[Watch]]:
+        """Every chat's exclusions, by chat id."""
+        out: dict[int, list[Watch]] = {}
+        for r in self._rows("SELECT chat_id, name, query FROM exclusions ORDER BY id"):
+            out.setdefault(r["chat_id"], []).append(Watch(r["name"], r["query"], excludes=True))
+        return out
 
     # -- recap by email ----------------------------------------------------------------
 
@@ -193,3 +258,9 @@ class ChatsMixin(StoreBase):
             "SELECT chat_id, address FROM chat_emails WHERE verified = 1 ORDER BY chat_id"
         )
         return [(r["chat_id"], r["address"]) for r in rows]
+
+
+def _watch(row: dict[str, Any]) -> Watch:
+    """A `watches` row as a Watch (its owner left for the caller to set)."""
+    sources = tuple(json.loads(row["sources"])) if row["sources"] else ()
+    return Watch(row["name"], row["query"], sources=sources, topic=row["topic"])

@@ -192,19 +192,21 @@ class ItemsMixin(StoreBase):
         snippet: str,
         now: datetime,
     ) -> int | None:
-        """Insert one outbox row unless the recipient already has one for the story."""
+        """Insert one outbox row unless the recipient (in that topic) already has one for
+        the story."""
         names = list(recipient.watches) if recipient.watches else list(dict.fromkeys(watches))
         # ON CONFLICT names the one constraint to skip; OR IGNORE would also skip a CHECK
         # failure (a bad channel) and drop the alert silently.
         cursor = self.db.execute(
-            "INSERT INTO outbox (story_id, seen_item_id, channel, recipient, watches,"
-            " snippet, next_attempt, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (story_id, recipient, channel) DO NOTHING",
+            "INSERT INTO outbox (story_id, seen_item_id, channel, recipient, topic, watches,"
+            " snippet, next_attempt, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (story_id, recipient, channel, topic) DO NOTHING",
             (
                 story_id,
                 seen_id,
                 recipient.channel,
                 recipient.address,
+                recipient.topic or 0,
                 json.dumps(names, ensure_ascii=False),
                 snippet,
                 ts(now),
@@ -311,12 +313,15 @@ class ItemsMixin(StoreBase):
         """How many stories changed since `since` (those that can still be joined)."""
         return int(self._value("SELECT count(*) FROM stories WHERE updated >= ?", (ts(since),)))
 
-    def sent_message_ref(self, story_id: StoryId, channel: str, recipient: str) -> str | None:
-        """The message reference of the alert a recipient was sent about a story, if any."""
+    def sent_message_ref(
+        self, story_id: StoryId, channel: str, recipient: str, topic: int | None = None
+    ) -> str | None:
+        """The message reference of the alert a recipient (in a topic: there) was sent about
+        a story, if any."""
         value = self._value(
             "SELECT message_ref FROM outbox WHERE story_id = ? AND channel = ? AND recipient = ?"
-            " AND state = 'sent' AND message_ref IS NOT NULL ORDER BY id LIMIT 1",
-            (story_id, channel, recipient),
+            " AND topic = ? AND state = 'sent' AND message_ref IS NOT NULL ORDER BY id LIMIT 1",
+            (story_id, channel, recipient, topic or 0),
         )
         return str(value) if value is not None else None
 

@@ -35,11 +35,14 @@ class Recipient:
     """Who gets an alert, through which channel: a Telegram chat id, an email address.
 
     `watches` names the matched watches this recipient follows; empty means all of them.
+    `topic` is the forum topic (message thread id) of a Telegram chat the alert goes to;
+    each topic of a chat is a recipient of its own (None: the chat itself).
     """
 
     channel: str
     address: str
     watches: tuple[str, ...] = ()
+    topic: int | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class OutboxRow:
     seen_item_id: int | None = None  # the article that queued it (None once pruned)
     muted: bool = False  # the reader muted the story: no more edits
     outlets_shown: int = 1  # how many outlets the sent message names
+    topic: int | None = None  # the forum topic it goes to (`Recipient.topic`)
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,7 @@ def outbox_row_from(row: dict[str, Any]) -> OutboxRow:
         seen_item_id=row["seen_item_id"],
         muted=bool(row["muted"]),
         outlets_shown=row["outlets_shown"],
+        topic=row["topic"] or None,
     )
 
 

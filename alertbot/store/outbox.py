@@ -84,12 +84,15 @@ class OutboxMixin(StoreBase):
                 self._log(row_id, event, now, **log)
         return bool(changed)
 
-    def pending_rows(self, channel: str, recipient: str) -> list[OutboxRow]:
-        """One recipient's pending rows, oldest first (a backlog to group)."""
+    def pending_rows(
+        self, channel: str, recipient: str, topic: int | None = None
+    ) -> list[OutboxRow]:
+        """One recipient's pending rows in one topic (None: the chat itself), oldest first
+        (a backlog to group)."""
         rows = self._rows(
             "SELECT * FROM outbox WHERE state = 'pending' AND channel = ? AND recipient = ?"
-            " ORDER BY created, id",
-            (channel, recipient),
+            " AND topic = ? ORDER BY created, id",
+            (channel, recipient, topic or 0),
         )
         return [outbox_row_from(r) for r in rows]
 

@@ -271,8 +271,68 @@ def _m0007_item_names(db: Database) -> None:
     _run_script(db, _V7, 7)
 
 
+_V8 = """
+-- A watch limited to some sources (a JSON list of source names; NULL: every source), and
+-- the forum topic (message thread id) its alerts go to (NULL: the chat itself).
+ALTER TABLE watches ADD COLUMN sources TEXT;
+ALTER TABLE watches ADD COLUMN topic INTEGER;
+
+-- A chat's exclusions (/exclude): an article one of them matches alerts nobody in the chat.
+CREATE TABLE exclusions (
+    id INTEGER PRIMARY KEY,
+    chat_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,               -- name.casefold(): names are unique per chat
+    query TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE UNIQUE INDEX exclusions_chat_name ON exclusions(chat_id, name_key);
+
+-- The outbox gains the forum topic an alert goes to (0: none; Telegram's thread ids are
+-- positive), and a recipient is one row per story in each of its topics. A table's UNIQUE
+-- constraint cannot be changed in place, so the table is rebuilt; 0 rather than NULL
+-- because NULLs are all distinct to a UNIQUE constraint.
+CREATE TABLE outbox_v8 (
+    id INTEGER PRIMARY KEY,
+    story_id INTEGER NOT NULL REFERENCES stories(id),
+    seen_item_id INTEGER REFERENCES seen_items(id) ON DELETE SET NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('telegram', 'email', 'console')),
+    recipient TEXT NOT NULL CHECK (recipient <> ''),
+    topic INTEGER NOT NULL DEFAULT 0 CHECK (topic >= 0),
+    watches TEXT NOT NULL DEFAULT '[]',
+    snippet TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt TEXT NOT NULL,
+    last_error TEXT,
+    created TEXT NOT NULL,
+    finished TEXT,
+    message_ref TEXT,
+    muted INTEGER NOT NULL DEFAULT 0,
+    outlets_shown INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (story_id, recipient, channel, topic)
+);
+INSERT INTO outbox_v8 (id, story_id, seen_item_id, channel, recipient, watches, snippet,
+    state, attempts, next_attempt, last_error, created, finished, message_ref, muted,
+    outlets_shown)
+SELECT id, story_id, seen_item_id, channel, recipient, watches, snippet, state, attempts,
+    next_attempt, last_error, created, finished, message_ref, muted, outlets_shown
+FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v8 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox(state, next_attempt);
+CREATE INDEX outbox_finished ON outbox(finished);
+CREATE INDEX outbox_story ON outbox(story_id, channel, state)
+"""
+
+
+@migrations(name="0008_controls")
+def _m0008_controls(db: Database) -> None:
+    _run_script(db, _V8, 8)
+
+
 # The number of the last migration above: bump it with each new migration.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _run_script(db: Database, script: str, version: int) -> None:

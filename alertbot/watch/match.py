@@ -38,11 +38,18 @@ from alertbot.watch.query import PIN, And, Near, Node, Not, Phrase, parse_query,
 
 @dataclass(frozen=True)
 class Watch:
-    """A named query, as written in the config or sent with /watch."""
+    """A named query, as written in the config or sent with /watch.
+
+    The matcher reads only `query`; `sources`, `topic` and `excludes` say what the
+    pipeline does with a match (alertbot.pipeline.Watchlists).
+    """
 
     name: str
     query: str
     owner: int | None = None  # the chat whose watch it is; None for the config's
+    sources: tuple[str, ...] = ()  # source names it is limited to; () for every source
+    topic: int | None = None  # the forum topic (message thread id) its alerts go to
+    excludes: bool = False  # an exclusion: what it matches alerts nobody in its chat
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class WatchMatch:
     watch: str
     spans: tuple[Span, ...]
     owner: int | None = None  # the watch's owner (`Watch.owner`)
+    excludes: bool = False  # an exclusion matched (`Watch.excludes`)
 
 
 # A compiled query: the parsed tree's shape, with word ids where the parser has words.
@@ -391,7 +399,8 @@ class Matcher:
             ok, occurrences = _evaluate(compiled.tree, doc)
             if ok:
                 watch = compiled.watch
-                results.append(WatchMatch(watch.name, _spans(occurrences, doc), watch.owner))
+                spans = _spans(occurrences, doc)
+                results.append(WatchMatch(watch.name, spans, watch.owner, watch.excludes))
         return results
 
 
