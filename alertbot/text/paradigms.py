@@ -48,7 +48,7 @@ import subprocess
 import sys
 import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -147,6 +147,24 @@ class Paradigms:
             except (OSError, ValueError, AttributeError, TypeError):
                 self._kept = {}  # missing, damaged or stale: expanded again
 
+    def prepare(self, words: Iterable[str]) -> None:
+        """Expand the Russian words among `words` not expanded yet, in one child process
+        (a config's watches compile word by word: one process for each would cost a
+        start about half a second a word)."""
+        if self._open_analyzer is not None:
+            return
+        with self._lock:
+            new = [
+                w
+                for w in dict.fromkeys(words)
+                if is_cyrillic(normalize_word(w)) and w not in self._kept
+            ]
+            if not new:
+                return
+            self._kept.update(_forms_in_child(new))
+            if self._file is not None:
+                _write(self._file, {"version": _version(), "forms": self._kept})
+
     def forms(self, word: str) -> WordForms:
         """The forms of a query word (not Arabic) as written in the query."""
         found = self._expanded.get(word)
@@ -175,7 +193,7 @@ class Paradigms:
             return kept
         if self._open_analyzer is not None:
             return self._russian_forms(word, norm)
-        forms = _forms_in_child(word, norm)
+        forms = _forms_in_child([word])[word]
         self._kept[word] = forms
         if self._file is not None:
             _write(self._file, {"version": _version(), "forms": self._kept})
@@ -248,35 +266,39 @@ def _written_like(word: str, form: str) -> str:
 
 # One per process: a word's expansion is the same wherever its watch is compiled (the
 # pipeline, each /watch, `alertbot match`), and the analyzer is loaded once.
-def russian_forms(word: str) -> list[str]:
-    """A Russian word's forms, with the analyzer loaded here (what the child process runs)."""
-    return Paradigms(_open_analyzer)._russian_forms(word, normalize_word(word))
+def russian_forms(words: Sequence[str]) -> dict[str, list[str]]:
+    """Russian words' forms, with the analyzer loaded here (what the child process runs)."""
+    expand = Paradigms(_open_analyzer)
+    return {w: expand._russian_forms(w, normalize_word(w)) for w in words}
 
 
-def _forms_in_child(word: str, norm: str) -> list[str]:
+def _forms_in_child(words: Sequence[str]) -> dict[str, list[str]]:
     """`russian_forms` in a short-lived Python process: the bot never holds pymorphy3's
-    dictionary. A failure leaves the word as written, with a warning."""
+    dictionary. A failure leaves the words as written, with a warning."""
     code = (
         "import json, sys; from alertbot.text.paradigms import russian_forms;"
-        " print(json.dumps(russian_forms(sys.argv[1])))"
+        " print(json.dumps(russian_forms(sys.argv[1:])))"
     )
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code, word],
+            [sys.executable, "-c", code, *words],
             capture_output=True,
             text=True,
             timeout=CHILD_TIMEOUT_S,
             check=False,
         )
         if done.returncode == 0:
-            forms = json.loads(done.stdout)
-            if isinstance(forms, list) and all(isinstance(f, str) for f in forms):
-                return forms
+            found = json.loads(done.stdout)
+            if isinstance(found, dict) and all(
+                isinstance(forms, list) and all(isinstance(f, str) for f in forms)
+                for forms in found.values()
+            ):
+                return {w: found.get(w) or [normalize_word(w)] for w in words}
         problem = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
     except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
         problem = [str(exc)]
-    log.warning("Russian forms of %r not found (%s): matched as written", word, problem[0])
-    return [norm]
+    log.warning("Russian forms of %s not found (%s): matched as written", list(words), problem[0])
+    return {w: [normalize_word(w)] for w in words}
 
 
 def _version() -> str:

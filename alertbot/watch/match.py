@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from alertbot.errors import QuerySyntaxError
 from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis, clitic_stems, lemma_is_name
 from alertbot.text.normalize import has_harakat, normalize_word
 from alertbot.text.paradigms import PARADIGMS, Paradigms, WordForms, match_key
@@ -187,6 +188,17 @@ class Matcher:
         self._by_skeleton: dict[str, set[int]] = {}
         self._cache: dict[str, _WordInfo] = {}
         self._cache_size = cache_size
+        watches = list(watches)
+        # Every Russian word of the watches expanded at once (one child process).
+        paradigms.prepare(
+            w
+            for watch in watches
+            if _parses(watch.query)
+            for node in walk(parse_query(watch.query))
+            if isinstance(node, Phrase)
+            for w in node.words
+            if not w.startswith(PIN)
+        )
         self.watches: list[CompiledWatch] = [self._compile(w) for w in watches]
 
     # -- compiling ---------------------------------------------------------------------
@@ -402,6 +414,14 @@ class Matcher:
                 spans = _spans(occurrences, doc)
                 results.append(WatchMatch(watch.name, spans, watch.owner, watch.excludes))
         return results
+
+
+def _parses(query: str) -> bool:
+    try:
+        parse_query(query)
+    except QuerySyntaxError:
+        return False  # the compile says so, with where
+    return True
 
 
 def _takes_variants(analysis: QueryWordAnalysis) -> bool:
