@@ -82,3 +82,20 @@ def test_each_word_of_a_name_takes_its_variants_in_a_phrase(lemmatizer) -> None:
     matcher = Matcher([Watch("G", '"أنطونيو غوتيريش"')], lemmatizer)
     assert matcher.match([("text", "قال أنطونيو غوتيرس إن")])
     assert not matcher.match([("text", "قال أنطونيو كوستا إن غوتيرس")])
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "expected"),
+    [
+        ('"شي جينبينغ"', "التقى الرئيس الصيني شي جين بينغ نظيره", "شي جين بينغ"),  # split
+        ('"شي جين بينغ"', "وقال شي جينبينغ إن", "شي جينبينغ"),  # joined
+        ('"كيم جونغ أون"', "استقبل كيم جونغ-أون الوفد", "كيم جونغ-أون"),  # hyphenated
+        ('"كيم جونغ أون"', "استقبل كيم جونغون الوفد", "كيم جونغون"),  # joined
+        ('"كيم جونغ أون"', "وكان كيم جونغ إيل قد توفي", None),  # his father
+        ('"بان كي مون"', "التقى كي مون بالوفد", None),  # one word short
+        ("جينبينغ", "جين وحده", None),  # a part alone is not the name
+    ],
+)
+def test_a_name_written_joined_or_split_is_still_the_phrase(lemmatizer, query, text, expected):
+    found = Matcher([Watch("n", query)], lemmatizer).match([("text", text)])
+    assert [s.text for m in found for s in m.spans] == ([expected] if expected else [])

@@ -160,6 +160,7 @@ class _Field:
 
 
 _EMPTY: frozenset[int] = frozenset()
+NAME_PART = 3  # letters each part of a name written in two words keeps at least
 # What the cache knows of a word form: the query words it matches, its normalised form,
 # and whether it is a name (for story clustering); None for a form that is not a word.
 _WordInfo = tuple[frozenset[int], str, bool] | None
@@ -186,6 +187,7 @@ class Matcher:
         self._arabic_by_norm: dict[str, set[int]] = {}
         # Names that take transliteration variants: skeleton -> word ids (variants.py).
         self._by_skeleton: dict[str, set[int]] = {}
+        self._extra: set[int] = set()  # words only the other writings of names have
         self._cache: dict[str, _WordInfo] = {}
         self._cache_size = cache_size
         watches = list(watches)
@@ -209,7 +211,11 @@ class Matcher:
 
     def _compile_node(self, node: Node) -> _Compiled:
         if isinstance(node, Phrase):
-            return _Words(tuple(self._word_id(w) for w in node.words))
+            ids = tuple(self._word_id(w) for w in node.words)
+            others = self._name_writings(node.words, ids)
+            if not others:
+                return _Words(ids)
+            return _Or((_Words(ids), *(_Words(a) for a in others)))
         if isinstance(node, Near):
             left, right = self._compile_node(node.left), self._compile_node(node.right)
             return _Near(left, right, node.distance)
@@ -217,6 +223,54 @@ class Matcher:
             return _Not(self._compile_node(node.part))
         parts = tuple(self._compile_node(p) for p in node.parts)
         return _And(parts) if isinstance(node, And) else _Or(parts)
+
+    def _name_writings(
+        self, written: tuple[str, ...], ids: tuple[int, ...]
+    ) -> list[tuple[int, ...]]:
+        """Other ways outlets write the names of a phrase: a name in two words (شي جين بينغ
+        for جينبينغ, cut where both parts keep `NAME_PART` letters), two words of a name in
+        one (جونغون for جونغ أون: a name and the word beside it, joined, with its variants).
+        One change per writing; pinned words take none."""
+        out: list[tuple[int, ...]] = []
+        words = [self._words[wid] for wid in ids]
+        for i, word in enumerate(words):
+            if (
+                isinstance(word, QueryWordAnalysis)
+                and not written[i].startswith(PIN)
+                and _takes_variants(word)
+            ):
+                norm = word.norm
+                for cut in range(NAME_PART, len(norm) - NAME_PART + 1):
+                    parts = (self._extra_id(norm[:cut], False), self._extra_id(norm[cut:], False))
+                    out.append(ids[:i] + parts + ids[i + 1 :])
+        for i in range(len(words) - 1):
+            a, b = words[i], words[i + 1]
+            if (
+                isinstance(a, QueryWordAnalysis)
+                and isinstance(b, QueryWordAnalysis)
+                and not (written[i].startswith(PIN) or written[i + 1].startswith(PIN))
+                and (_takes_variants(a) or _takes_variants(b) or a.is_name or b.is_name)
+            ):
+                joined = self._extra_id(a.norm + b.norm, True)
+                out.append((*ids[:i], joined, *ids[i + 2 :]))
+        return out
+
+    def _extra_id(self, norm: str, variants: bool) -> int:
+        """A word the query does not write but a writing of its names has (a part of a name
+        cut in two, two words joined): matched by its letters, with its proclitics."""
+        key = f"\x00{'joined' if variants else 'part'}:{norm}"
+        if key in self._word_index:
+            return self._word_index[key]
+        wid = len(self._words)
+        self._word_index[key] = wid
+        self._extra.add(wid)
+        self._words.append(QueryWordAnalysis(norm, norm, frozenset(), norm))
+        self._arabic_by_norm.setdefault(norm, set()).add(wid)
+        self._by_stem.setdefault(norm, set()).add(wid)
+        self._names_by_stem.setdefault(norm, set()).add(wid)
+        if variants and skeleton(norm):
+            self._by_skeleton.setdefault(skeleton(norm), set()).add(wid)
+        return wid
 
     def _word_id(self, written: str) -> int:
         pinned = written.startswith(PIN)
@@ -254,7 +308,7 @@ class Matcher:
         """Each word of a watch with the lemmas it matches ([] for a name, matched by
         letters); a Latin or Cyrillic word as written, with its other forms."""
         out = []
-        for wid in sorted(watch.word_ids):
+        for wid in sorted(watch.word_ids - self._extra):
             word = self._words[wid]
             if isinstance(word, QueryWordAnalysis):
                 out.append((word.word, self._lemmatizer.describe(word.lemmas)))
@@ -309,7 +363,7 @@ class Matcher:
         """The watch's words that take transliteration variants, with their ids (for
         telling which spellings of a name stored items carry)."""
         out: dict[str, set[int]] = {}
-        for wid in watch.word_ids:
+        for wid in watch.word_ids - self._extra:
             word = self._words[wid]
             if isinstance(word, QueryWordAnalysis) and wid in self._by_skeleton.get(
                 skeleton(word.norm), ()
