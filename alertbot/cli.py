@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from alertbot.config import Config
     from alertbot.stories.stream import StreamItem
     from alertbot.text.lemmatize import Lemmatizer
-    from alertbot.watch.match import WatchMatch
+    from alertbot.watch.match import Matcher, WatchMatch
 
 # Exit status for a configuration or setup problem (click uses 2 for usage errors too).
 EXIT_CONFIG = 2
@@ -102,6 +102,12 @@ def cli() -> None:
     help="JSON Lines of {id, title?, text}, UTF-8; - for stdin (the default).",
 )
 @click.option("--text", help="Match this text instead of reading JSON Lines.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="First tell on stderr how each watch's words are understood and, with --config,"
+    " which other spellings of its names the stored items of the last 7 days carry.",
+)
 @click.pass_context
 def match(
     ctx: click.Context,
@@ -109,6 +115,7 @@ def match(
     config_file: Path | None,
     input_file: IO[bytes],
     text: str | None,
+    explain: bool,
 ) -> None:
     """Match watches against articles, offline: one JSON line out per line in."""
     if watchlist is not None and config_file is not None:
@@ -127,7 +134,11 @@ def match(
         else:
             config = _config(config_file)
             watches, state = config.watches, config.database.parent
-        matcher = Matcher(watches, open_lemmatizer(state))
+        lemmatizer = open_lemmatizer(state)
+        matcher = Matcher(watches, lemmatizer)
+        if explain:
+            database = config.database if watchlist is None else None
+            _explain(matcher, lemmatizer, database)
     except AlertbotError as exc:
         _fail(exc)
     out = sys.stdout
@@ -144,6 +155,32 @@ def match(
         _write(out, item["id"], matcher.match_article(item.get("title"), item["text"]))
     out.flush()
     sys.exit(1 if bad else 0)
+
+
+def _explain(matcher: Matcher, lemmatizer: Lemmatizer, database: Path | None) -> None:
+    """`match --explain`: each watch's words as understood, and the other spellings of its
+    names in the stored items of the last days (the /watch backtest's count)."""
+    from alertbot.bot.service import WatchService
+    from alertbot.clock import utc_now
+    from alertbot.store import Store
+
+    store = Store.open_to_read(database) if database is not None and database.exists() else None
+    service = WatchService(lemmatizer, utc_now)
+    try:
+        for compiled in matcher.watches:
+            words = [
+                f"{word} → {', '.join(forms) or 'as written'}"
+                for word, forms in matcher.understood(compiled)
+            ]
+            click.echo(f"{compiled.watch.name}: " + "; ".join(words), err=True)
+            if store is not None and matcher.variants(compiled):
+                bt = service.backtest(store, compiled.watch)
+                for word, spellings in bt.spellings:
+                    also = ", ".join(f"{spelt} ({n})" for spelt, n in spellings)
+                    click.echo(f"  {word} → also {also}", err=True)
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _input_name(source: IO[bytes]) -> str:

@@ -357,3 +357,29 @@ def test_python_m_alertbot_match_in_a_real_process():
             }
         ],
     }
+
+
+def test_explain_tells_how_words_are_understood_and_the_stored_spellings(run, tmp_path):
+    from datetime import timedelta
+
+    from alertbot.clock import utc_now
+    from alertbot.store import NewItem, Store
+    from testsupport.storefixtures import article
+
+    database = tmp_path / "state" / "alertbot.db"
+    store = Store.open(database)
+    now = utc_now()
+    for n, text in enumerate(["التقى ترمب نظيره", "وقال ترمب إن الاتفاق قريب", "قال ترامب"]):
+        item = article(f"https://a.example/{n}", text=text, fetched=now - timedelta(hours=n))
+        store.record_item(NewItem(item, f"h{n}", None, None, [], "", []), now)
+    store.close()
+    config = tmp_path / "alertbot.toml"
+    config.write_text(
+        f'database = "{database}"\n\n[[watch]]\nname = "Trump"\nquery = "ترامب OR Trump"\n',
+        encoding="utf-8",
+    )
+    result = run("--config", str(config), "--explain", "--text", "قال ترمب")
+    assert result.exit_code == 0, result.output
+    assert "Trump: ترامب → as written; Trump → Trumps, Trump's" in result.stderr
+    assert "  ترامب → also ترمب (2)" in result.stderr
+    assert json.loads(result.stdout)["matches"][0]["watch"] == "Trump"
