@@ -168,7 +168,6 @@ def test_the_bot_expands_in_a_child_process_and_keeps_it_across_restarts(tmp_pat
     assert not first.loaded  # expanded by the child: this process has no analyzer
     restarted = Paradigms()
     restarted.keep_in(kept)
-    restarted._open_analyzer = None
     calls: list[str] = []
     paradigms_forms_in_child = paradigms._forms_in_child
     try:

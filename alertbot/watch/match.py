@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from alertbot.errors import QuerySyntaxError
 from alertbot.text.lemmatize import Lemmatizer, QueryWordAnalysis, clitic_stems, lemma_is_name
 from alertbot.text.normalize import has_harakat, normalize_word
 from alertbot.text.paradigms import PARADIGMS, Paradigms, WordForms, match_key
@@ -191,22 +190,24 @@ class Matcher:
         self._cache: dict[str, _WordInfo] = {}
         self._cache_size = cache_size
         watches = list(watches)
+        parsed = [parse_query(w.query) for w in watches]
         # Every Russian word of the watches expanded at once (one child process).
         paradigms.prepare(
             w
-            for watch in watches
-            if _parses(watch.query)
-            for node in walk(parse_query(watch.query))
+            for tree in parsed
+            for node in walk(tree)
             if isinstance(node, Phrase)
             for w in node.words
             if not w.startswith(PIN)
         )
-        self.watches: list[CompiledWatch] = [self._compile(w) for w in watches]
+        self.watches: list[CompiledWatch] = [
+            self._compile(w, tree) for w, tree in zip(watches, parsed, strict=True)
+        ]
 
     # -- compiling ---------------------------------------------------------------------
 
-    def _compile(self, watch: Watch) -> CompiledWatch:
-        tree = self._compile_node(parse_query(watch.query))
+    def _compile(self, watch: Watch, parsed: Node) -> CompiledWatch:
+        tree = self._compile_node(parsed)
         return CompiledWatch(watch, tree, frozenset(_ids_in(tree)))
 
     def _compile_node(self, node: Node) -> _Compiled:
@@ -468,14 +469,6 @@ class Matcher:
                 spans = _spans(occurrences, doc)
                 results.append(WatchMatch(watch.name, spans, watch.owner, watch.excludes))
         return results
-
-
-def _parses(query: str) -> bool:
-    try:
-        parse_query(query)
-    except QuerySyntaxError:
-        return False  # the compile says so, with where
-    return True
 
 
 def _takes_variants(analysis: QueryWordAnalysis) -> bool:
