@@ -350,14 +350,20 @@ class Matcher:
         """The names the word spells as a transliteration variant (ترمب for ترامب), with
         or without its proclitics, when it may be a name at all (`may_be_a_name`)."""
         out: set[int] = set()
+        may_be_a_name: bool | None = None  # asked once, of the first spelling that fits
         for stem in stems | {norm}:
             for wid in self._by_skeleton.get(skeleton(stem), ()):
                 if wid in found or wid in out:
                     continue
                 name = self._words[wid]
                 assert isinstance(name, QueryWordAnalysis)
-                if is_variant(name.norm, stem) and self._lemmatizer.may_be_a_name(surface):
-                    out.add(wid)
+                if not is_variant(name.norm, stem):
+                    continue
+                if may_be_a_name is None:
+                    may_be_a_name = self._lemmatizer.may_be_a_name(surface)
+                if not may_be_a_name:
+                    return out
+                out.add(wid)
         return out
 
     def variants(self, watch: CompiledWatch) -> dict[str, frozenset[int]]:
