@@ -40,6 +40,10 @@ SECURITY_MODES = ("starttls", "ssl", "none")
 T = TypeVar("T")
 
 
+# `scheme://` at the start of a value (RFC 3986 scheme letters): a URL, not a file path.
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
 @dataclass(frozen=True)
 class TelegramConfig:
     """The `[telegram]` section."""
@@ -443,6 +447,13 @@ def _read_config(
     database_name = root.text("database", "state/alertbot.db")
     if not database_name.strip() and not root.bad("database"):
         root.fail("database", "must not be empty")
+    elif (scheme := _URL_SCHEME.match(database_name)) and not root.bad("database"):
+        # A URL was taken for a relative path: an SQLite file named "postgresql:" appeared.
+        root.fail(
+            "database",
+            f"{scheme.group(1)!r} URLs are not supported: give the path of an SQLite file"
+            " (alertbot's store is SQLite)",
+        )
     database = Path(database_name)
     retention = root.duration("retention", 30 * 86400)
 

@@ -450,3 +450,13 @@ def test_nothing_to_poll(write):
     assert nothing_to_poll(bot, 0, once=True) is not None
     default = load_config(DEFAULT, environ={})
     assert nothing_to_poll(default, 0, once=True) is None
+
+
+def test_a_database_url_is_refused_with_the_key_not_taken_for_a_file(write):
+    """`postgresql://...` was silently a relative path: a file named "postgresql:" appeared."""
+    for value in ("postgresql://alertbot@db.example/alertbot", "sqlite:///state/a.db"):
+        err = config_error(write(f'database = "{value}"\n'))
+        assert err.key == "database"
+        assert "URLs are not supported" in err.detail
+    path = write('database = "state/with:colon.db"\n')
+    assert load_config(path).database.name == "with:colon.db"
