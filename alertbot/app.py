@@ -157,7 +157,7 @@ async def open_app(
     """
     stack = AsyncExitStack()
     try:
-        db = StoreRunner.open(config.database)
+        db = StoreRunner.open(config.store_target)
         stack.callback(db.close)
         store = db.store
         now = clock()
@@ -236,7 +236,7 @@ def describe_start(config: Config, runtime: Runtime) -> list[str]:
         for name in runtime.notifiers
     ]
     lines = [
-        f"config {config.path}, database {config.database}",
+        f"config {config.path}, database {config.database_label}",
         f"{len(config.sources)} sources, {len(config.watches)} watches"
         f" (+{per_chat} in {len(chat_watches)} chats)",
         "notifiers: " + ", ".join(channels),

@@ -106,12 +106,12 @@ def _check_database(config: Config, report: _Report) -> int | None:
     """Open (and migrate) the database and report its schema version; the number of
     sources added from Telegram, or None if it cannot be opened."""
     try:
-        store = Store.open(config.database)
+        store = Store.open(config.store_target)
     except StoreError as exc:
         report.failed("database", str(exc))
         return None
     try:
-        report.passed("database", f"{config.database} (schema {store.schema_version()})")
+        report.passed("database", f"{config.database_label} (schema {store.schema_version()})")
         return len(store.runtime_sources())
     finally:
         store.close()

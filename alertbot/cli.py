@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import json
 import logging
 import os
@@ -133,11 +134,11 @@ def match(
             watches, state = load_watchlist(watchlist), None
         else:
             config = _config(config_file)
-            watches, state = config.watches, config.database.parent
+            watches, state = config.watches, config.state_dir
         lemmatizer = open_lemmatizer(state)
         matcher = Matcher(watches, lemmatizer)
         if explain:
-            database = config.database if watchlist is None else None
+            database = config.store_target if watchlist is None else None
             _explain(matcher, lemmatizer, database)
     except AlertbotError as exc:
         _fail(exc)
@@ -157,14 +158,15 @@ def match(
     sys.exit(1 if bad else 0)
 
 
-def _explain(matcher: Matcher, lemmatizer: Lemmatizer, database: Path | None) -> None:
+def _explain(matcher: Matcher, lemmatizer: Lemmatizer, database: Path | str | None) -> None:
     """`match --explain`: each watch's words as understood, and the other spellings of its
     names in the stored items of the last days (the /watch backtest's count)."""
     from alertbot.bot.service import WatchService
     from alertbot.clock import utc_now
     from alertbot.store import Store
 
-    store = Store.open_to_read(database) if database is not None and database.exists() else None
+    exists = isinstance(database, str) or (database is not None and database.exists())
+    store = Store.open_to_read(database) if database is not None and exists else None
     service = WatchService(lemmatizer, utc_now)
     try:
         for compiled in matcher.watches:
@@ -287,7 +289,7 @@ def stories(config_file: Path | None, input_file: IO[bytes]) -> None:
     from alertbot.stories.stream import cluster_stream, word_reader
 
     try:
-        state = load_config(config_file).database.parent if config_file is not None else None
+        state = load_config(config_file).state_dir if config_file is not None else None
         read = word_reader(open_lemmatizer(state))
     except AlertbotError as exc:
         _fail(exc)
@@ -372,11 +374,12 @@ def run(config_file: Path | None, once: bool) -> None:
     try:
         config = _config(config_file)
         # Taken before the slow imports and the morphology load, so that a second run on
-        # the same database is refused at once.
-        with hold_run_lock(config.database):
+        # the same SQLite file is refused at once. Workers sharing a PostgreSQL store
+        # share the work instead (alertbot.workers).
+        with contextlib.nullcontext() if config.shared_store else hold_run_lock(config.database):
             from alertbot import app
 
-            lemmatizer = open_lemmatizer(config.database.parent, load_ahead=True)
+            lemmatizer = open_lemmatizer(config.state_dir, load_ahead=True)
             status = asyncio.run(
                 app.run(config, lemmatizer, once=once, echo=lambda line: _say(f"alertbot: {line}"))
             )
@@ -399,7 +402,7 @@ def status(config_file: Path | None) -> None:
 
     try:
         config = _config(config_file)
-        store = Store.open_to_read(config.database)  # a read-only database is shown too
+        store = Store.open_to_read(config.store_target)  # a read-only database is shown too
     except AlertbotError as exc:
         _fail(exc)
     try:
@@ -442,7 +445,7 @@ def recap(config_file: Path | None, date_key: str | None, to_print: bool, to_sen
         if to_send and (config.email is None or not config.email.recap_to):
             raise ConfigError("--send needs [email] with recap_to", path=str(config.path))
         # Only read (a sent recap is not recorded here): a read-only database will do.
-        store = Store.open_to_read(config.database)
+        store = Store.open_to_read(config.store_target)
     except AlertbotError as exc:
         _fail(exc)
     now = utc_now()

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alertbot import durations
+from alertbot.dburl import is_postgres_url, redact
 from alertbot.errors import ConfigError, QuerySyntaxError
 from alertbot.watch.match import Watch
 from alertbot.watch.query import parse_query
@@ -120,6 +121,30 @@ class Config:
     # `[[exclude]]`: what they match alerts none of the config's recipients about the
     # config's watches (Watch with `excludes`).
     exclusions: tuple[Watch, ...] = ()
+    # `database = "postgresql://..."`: the server's URL (`database` is then only the
+    # caches' folder, `state/`, and several workers may share the store).
+    database_url: str | None = None
+
+    @property
+    def store_target(self) -> Path | str:
+        """What `Store.open` takes: the PostgreSQL URL, or the SQLite file's path."""
+        return self.database_url if self.database_url is not None else self.database
+
+    @property
+    def state_dir(self) -> Path:
+        """The folder of the caches (tables, paradigms): beside the SQLite file, or
+        `state/` with PostgreSQL."""
+        return self.database.parent
+
+    @property
+    def database_label(self) -> str:
+        """The database as messages name it: the file, or the URL without its password."""
+        return str(self.database) if self.database_url is None else redact(self.database_url)
+
+    @property
+    def shared_store(self) -> bool:
+        """Whether several workers may run on this store (PostgreSQL)."""
+        return self.database_url is not None
 
 
 def parse_duration(value: str, key: str, path: str | None = None) -> int:
@@ -447,12 +472,16 @@ def _read_config(
     database_name = root.text("database", "state/alertbot.db")
     if not database_name.strip() and not root.bad("database"):
         root.fail("database", "must not be empty")
+    database_url = None
+    if is_postgres_url(database_name):
+        database_url = database_name
+        database_name = "state/alertbot.db"  # not opened: its folder keeps the caches
     elif (scheme := _URL_SCHEME.match(database_name)) and not root.bad("database"):
-        # A URL was taken for a relative path: an SQLite file named "postgresql:" appeared.
+        # Taken for a relative path, a URL would make an SQLite file named "mysql:".
         root.fail(
             "database",
-            f"{scheme.group(1)!r} URLs are not supported: give the path of an SQLite file"
-            " (alertbot's store is SQLite)",
+            f"{scheme.group(1)!r} URLs are not supported: give the path of an SQLite file,"
+            " or a postgresql:// URL",
         )
     database = Path(database_name)
     retention = root.duration("retention", 30 * 86400)
@@ -540,6 +569,7 @@ def _read_config(
         path=path,
         timezone=timezone,
         database=database,
+        database_url=database_url,
         retention=retention or 0,
         polling=polling,
         telegram=telegram,

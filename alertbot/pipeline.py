@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 from alertbot.errors import QuerySyntaxError
 from alertbot.sources.model import Article
@@ -232,6 +233,7 @@ class Pipeline:
         self._lemmatizer = lemmatizer
         self._clusterer: Clusterer[StoryId] = clusterer if clusterer is not None else Clusterer()
         self._max_age = max_age
+        self._synced = 0  # the last stored item the clustering knows (`catch_up`)
         self.set_watchlists(watchlists)
 
     @property
@@ -253,24 +255,40 @@ class Pipeline:
         Texts are read by letters alone: a centroid's name terms were stored with the item
         when it was recorded. Only an item recorded before names were stored, filed in the
         window, is read again with the morphology (the names weigh in its centroid)."""
+        self._synced = store.last_item_id()
         window_start = now - 2 * WINDOW
-        for row in store.recent_texts(now - TEXT_KEPT, REBUILD_TEXTS):
-            filed = row["story_id"] is not None and row["at"] >= window_start
-            names: frozenset[str] | None = row["names"]
-            if filed and names is None:
-                _, words = self._matcher.read(row["title"], row["text"])
-                terms = terms_of(words)
-            else:
-                words = article_words(row["title"], row["text"])
-                terms = replace(terms_of(words), names=names or frozenset())
-            fp = _stored_fingerprint(row["fingerprint"]) or fingerprint_of(words)
-            article = ClusterArticle(row["source"], row["at"], terms, fp)
-            if filed:
-                story = StoryId(row["story_id"])
-                self._clusterer.add(story, article, self._clusterer.decide(article))
-            else:
-                self._clusterer.learn(article)
+        for row in store.recent_texts(now - TEXT_KEPT, REBUILD_TEXTS, upto=self._synced):
+            self._learn_stored(row, window_start)
         return len(self._clusterer)
+
+    def _learn_stored(self, row: dict[str, Any], window_start: datetime) -> None:
+        """Teach the clustering an item read from the store (`recent_texts`)."""
+        filed = row["story_id"] is not None and row["at"] >= window_start
+        names: frozenset[str] | None = row["names"]
+        if filed and names is None:
+            _, words = self._matcher.read(row["title"], row["text"])
+            terms = terms_of(words)
+        else:
+            words = article_words(row["title"], row["text"])
+            terms = replace(terms_of(words), names=names or frozenset())
+        fp = _stored_fingerprint(row["fingerprint"]) or fingerprint_of(words)
+        article = ClusterArticle(row["source"], row["at"], terms, fp)
+        if filed:
+            story = StoryId(row["story_id"])
+            self._clusterer.add(story, article, self._clusterer.decide(article))
+        else:
+            self._clusterer.learn(article)
+
+    def catch_up(self, store: Store, now: datetime) -> int:
+        """Teach the clustering the items other workers recorded since this one last
+        looked (several workers on one store); how many there were. Called under the
+        recording lock, so that nothing is filed against a clustering that misses them."""
+        rows = store.items_after(self._synced)
+        window_start = now - 2 * WINDOW
+        for row in rows:
+            self._learn_stored(row, window_start)
+            self._synced = max(self._synced, row["id"])
+        return len(rows)
 
     def forget_before(self, cutoff: datetime) -> None:
         """Drop stories older than `cutoff` (they can no longer be joined)."""
@@ -293,6 +311,10 @@ class Pipeline:
         counts = ProcessCounts(articles=len(prepared))
         if prepared:
             with store.batch():
+                # Several workers: one records at a time, knowing what the others filed
+                # (a story another worker started a moment ago is joined, not repeated).
+                store.lock_recording()
+                self.catch_up(store, now)
                 for item in prepared:
                     self._record(store, item, now, counts)
         return counts
@@ -337,6 +359,8 @@ class Pipeline:
             names=sorted(item.terms.names),
         )
         outcome = store.record_item(new, now)
+        if outcome.seen_item_id is not None:
+            self._synced = max(self._synced, outcome.seen_item_id)
         if outcome.already_seen:
             counts.seen += 1
             return

@@ -87,7 +87,7 @@ def _stories(store: Store, now: datetime, tz: tzinfo) -> list[str]:
 def _header(config: Config, store: Store, now: datetime, tz: tzinfo) -> list[str]:
     return [
         f"config:   {config.path}",
-        f"database: {config.database} (schema {store.schema_version()})",
+        f"database: {config.database_label} (schema {store.schema_version()})",
         f"now:      {_local(now, tz)} {config.timezone.key}",
     ]
 

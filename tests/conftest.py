@@ -71,12 +71,55 @@ def seed_articles() -> dict[str, tuple[str, str]]:
     return shared.seed_articles()
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test of a module marked `both_engines` that takes `store` (or `database`) runs
+    once on each engine."""
+    if metafunc.definition.get_closest_marker("both_engines") is None:
+        return
+    for name in ("store", "database"):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, ENGINES, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A PostgreSQL server of this session (started on first use, as `postgres` when the
+    tests run as root); never skipped: without the package the tests fail saying so."""
+    from testsupport.postgres import PostgresServer
+
+    try:
+        server = PostgresServer.start(tmp_path_factory.mktemp("postgres"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def store(tmp_path):
-    """A store on a real SQLite file, migrated."""
+def database(request, tmp_path):
+    """Where a store lives: an SQLite file's path, or (parametrised `postgresql`) a fresh
+    database's URL on the session's PostgreSQL server."""
+    engine = getattr(request, "param", "sqlite")
+    if engine == "postgresql":
+        return request.getfixturevalue("postgres_server").fresh_database()
+    return tmp_path / "alertbot.db"
+
+
+@pytest.fixture
+def store(request, tmp_path):
+    """A store, migrated: on a real SQLite file, or (parametrised, in modules marked
+    `both_engines`) on a fresh PostgreSQL database."""
     from alertbot.store import Store
 
-    opened = Store.open(tmp_path / "alertbot.db")
+    engine = getattr(request, "param", "sqlite")
+    if engine == "postgresql":
+        target: object = request.getfixturevalue("postgres_server").fresh_database()
+    else:
+        target = tmp_path / "alertbot.db"
+    opened = Store.open(target)  # type: ignore[arg-type]
     yield opened
     opened.close()
 

@@ -22,6 +22,8 @@ from alertbot.store import NewItem
 from alertbot.watch.match import Watch
 from testsupport.storefixtures import NOW, article
 
+pytestmark = pytest.mark.both_engines
+
 # -- parse_watch_args ----------------------------------------------------------------------
 
 

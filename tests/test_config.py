@@ -452,11 +452,23 @@ def test_nothing_to_poll(write):
     assert nothing_to_poll(default, 0, once=True) is None
 
 
-def test_a_database_url_is_refused_with_the_key_not_taken_for_a_file(write):
-    """`postgresql://...` was silently a relative path: a file named "postgresql:" appeared."""
-    for value in ("postgresql://alertbot@db.example/alertbot", "sqlite:///state/a.db"):
+def test_a_database_url_of_another_engine_is_refused_with_the_key_not_taken_for_a_file(write):
+    """A URL was silently a relative path: a file named "mysql:" would appear."""
+    for value in ("mysql://alertbot@db.example/alertbot", "sqlite:///state/a.db"):
         err = config_error(write(f'database = "{value}"\n'))
         assert err.key == "database"
-        assert "URLs are not supported" in err.detail
+        assert "URLs are not supported" in err.detail and "postgresql://" in err.detail
     path = write('database = "state/with:colon.db"\n')
     assert load_config(path).database.name == "with:colon.db"
+    assert not load_config(path).shared_store
+
+
+def test_a_postgresql_url_is_the_store_with_its_password_from_the_environment(write):
+    path = write('database = "postgresql://alertbot:${PGPASS}@db.example:5433/alerts"\n')
+    config = load_config(path, environ={"PGPASS": "s3cret"})
+    assert config.store_target == "postgresql://alertbot:s3cret@db.example:5433/alerts"
+    assert config.shared_store and config.state_dir.name == "state"
+    assert "s3cret" not in config.database_label
+    assert config.database_label == "postgresql://alertbot:***@db.example:5433/alerts"
+    err = config_error(path, environ={})
+    assert err.key == "database" and "${PGPASS}" in err.detail

@@ -28,6 +28,8 @@ from testsupport.botapi import TOKEN, BotApi
 from testsupport.clocks import Clock
 from testsupport.storefixtures import article
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CAIRO = ZoneInfo("Africa/Cairo")
 DESK = "-100"

@@ -16,6 +16,8 @@ from alertbot.watch.snippet import Snippet
 from testsupport.clocks import Clock
 from testsupport.storefixtures import article
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CAIRO = ZoneInfo("Africa/Cairo")
 CONSOLE = (Recipient("console", "stdout"),)

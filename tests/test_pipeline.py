@@ -13,6 +13,8 @@ from alertbot.store import Recipient
 from alertbot.watch.match import Watch
 from testsupport.storefixtures import article
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CONSOLE = (Recipient("console", "stdout"),)
 WATCHES = (

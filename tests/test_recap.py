@@ -24,6 +24,8 @@ from alertbot.store import NewItem, Recipient
 from alertbot.watch.snippet import Snippet
 from testsupport.storefixtures import article as stored_article
 
+pytestmark = pytest.mark.both_engines
+
 CAIRO = ZoneInfo("Africa/Cairo")  # UTC+2 in March 2025
 DAY = "2025-03-01"
 

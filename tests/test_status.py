@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from alertbot.config import Config, PollingConfig, SourceConfig
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Skipped, Validators
@@ -14,6 +16,8 @@ from alertbot.status import render_status
 from alertbot.store import NewItem, RecapDelivery, Recipient, Store
 from alertbot.watch.match import Watch
 from testsupport.storefixtures import NOW, article
+
+pytestmark = pytest.mark.both_engines
 
 CAIRO = ZoneInfo("Africa/Cairo")  # UTC+2 in March
 

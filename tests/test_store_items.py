@@ -6,6 +6,7 @@ import sqlite3
 from datetime import timedelta
 from functools import partial
 
+import psycopg
 import pytest
 
 from alertbot.sources.model import Article
@@ -13,6 +14,8 @@ from alertbot.store import NewItem, Recipient, Store
 from alertbot.store import items as items_module
 from testsupport import storefixtures
 from testsupport.storefixtures import NOW
+
+pytestmark = pytest.mark.both_engines
 
 # Published an hour before it is recorded.
 article = partial(storefixtures.article, published=NOW - timedelta(hours=1))
@@ -132,7 +135,7 @@ def test_an_item_with_no_match_is_only_marked_seen(store):
 
 def test_record_item_writes_nothing_when_an_outbox_row_fails(store):
     bad = Recipient("carrier-pigeon", "coop")  # violates the channel CHECK constraint
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         record(store, article(), "h1", recipients=(DESK, bad))
     assert counts(store) == {"seen_items": 0, "stories": 0, "story_sources": 0, "outbox": 0}
     assert not store.is_seen("https://ahram.example/1", None, "h1")

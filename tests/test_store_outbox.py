@@ -5,8 +5,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
+import pytest
+
 from alertbot.store import NewItem, Recipient, Store
 from testsupport.storefixtures import NOW, article, read_in_another_process
+
+pytestmark = pytest.mark.both_engines
 
 DESK = Recipient("telegram", "-1001234567890")
 MAIL = Recipient("email", "desk@example.org")

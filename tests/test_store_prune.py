@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from alertbot.store import NewItem, PruneCounts, Recipient, Store
 from testsupport import storefixtures
+
+pytestmark = pytest.mark.both_engines
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

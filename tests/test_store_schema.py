@@ -78,7 +78,7 @@ def test_a_version_3_database_is_upgraded_and_its_bare_dates_are_marked_date_onl
     db.conn.commit()
     db.close()
     store = Store.open(path)
-    assert store.schema_version() == SCHEMA_VERSION == 8
+    assert store.schema_version() == SCHEMA_VERSION == 9
     assert [store.story(StoryId(n)).published_date_only for n in (1, 2, 3)] == [
         True,
         False,
@@ -141,7 +141,7 @@ def test_a_version_7_database_keeps_its_outbox_and_watches_and_gains_topics(tmp_
     db.conn.commit()
     db.close()
     store = Store.open(path)
-    assert store.schema_version() == SCHEMA_VERSION == 8
+    assert store.schema_version() == SCHEMA_VERSION == 9
     row = store.outbox_row(5)
     assert row is not None
     assert (row.state, row.watches, row.message_ref, row.muted, row.outlets_shown, row.topic) == (

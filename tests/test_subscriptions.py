@@ -11,6 +11,8 @@ from alertbot.bot.subscriptions import MAX_ATTEMPTS, EmailSubscriptions, code_ha
 from alertbot.store import StoreRunner
 from testsupport.clocks import Clock
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 

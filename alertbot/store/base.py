@@ -1,4 +1,5 @@
-"""The connection the store's parts share, and its write transactions."""
+"""The connection the store's parts share (an `alertbot.store.engine`), and its write
+transactions."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlite_utils import Database
+from alertbot.store.engine import Engine
+
+WATCHLIST = "watchlist"  # the version of every chat's watches and exclusions
 
 
 class StoreBase:
-    """A sqlite-utils `Database` and a lock; every write goes through `_write()`."""
+    """An engine (SQLite or PostgreSQL) and a lock; every write goes through `_write()`.
 
-    def __init__(self, db: Database, path: str):
+    `path` says where the database is in messages: the SQLite file, or the PostgreSQL URL
+    without its password."""
+
+    def __init__(self, db: Engine, path: str):
         self.db = db
         self.path = path
         # One connection may be used from the event loop and from worker threads; the lock
@@ -21,33 +27,12 @@ class StoreBase:
         self._lock = threading.RLock()
 
     @contextmanager
-    def _write(self) -> Iterator[Database]:
-        """One write transaction, begun IMMEDIATE so a busy database is waited for up front.
-
-        sqlite-utils' `db.atomic()` begins a deferred transaction: a transaction that reads
-        first and writes later can then fail with SQLITE_BUSY at the write, without the
-        busy timeout applying, when another process committed in between. Nested calls join
-        the outer transaction through `db.atomic()`'s savepoints.
-        """
-        with self._lock:
-            conn = self.db.conn
-            if conn.in_transaction:
-                with self.db.atomic():
-                    yield self.db
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            try:
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+    def _write(self) -> Iterator[Engine]:
+        """One write transaction (nested calls join the outer one through a savepoint):
+        SQLite begins it IMMEDIATE, PostgreSQL in autocommit mode begins it explicitly
+        (`alertbot.store.engine`)."""
+        with self._lock, self.db.transaction():
+            yield self.db
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -67,3 +52,14 @@ class StoreBase:
         with self._lock:
             row = self.db.execute(sql, params).fetchone()
             return None if row is None else row[0]
+
+    # -- versions ----------------------------------------------------------------------
+
+    def bump(self, name: str = WATCHLIST) -> None:
+        """Count a change of `name` (in the caller's transaction, when there is one)."""
+        with self._write() as db:
+            db.execute("UPDATE versions SET value = value + 1 WHERE name = ?", (name,))
+
+    def version(self, name: str = WATCHLIST) -> int:
+        """How many changes of `name` there have been."""
+        return int(self._value("SELECT value FROM versions WHERE name = ?", (name,)) or 0)

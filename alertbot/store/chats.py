@@ -66,24 +66,35 @@ class ChatsMixin(StoreBase):
     def migrate_chat(self, old_id: int, new_id: int) -> None:
         """A group became a supergroup: move its row, watches and alerts to the new id."""
         with self._write() as db:
+            self.bump()  # the other workers compile the watches again
             if not self._value("SELECT 1 FROM chats WHERE chat_id = ?", (new_id,)):
                 db.execute("UPDATE chats SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
             else:
                 db.execute("DELETE FROM chats WHERE chat_id = ?", (old_id,))
+            # A row the new id already has (a watch of the same name, an alert of the same
+            # story) is kept and the old one dropped.
             db.execute(
-                "UPDATE OR IGNORE watches SET chat_id = ? WHERE chat_id = ?", (new_id, old_id)
+                "UPDATE watches SET chat_id = ? WHERE chat_id = ? AND name_key NOT IN"
+                " (SELECT name_key FROM watches WHERE chat_id = ?)",
+                (new_id, old_id, new_id),
             )
             db.execute("DELETE FROM watches WHERE chat_id = ?", (old_id,))
             db.execute(
-                "UPDATE OR IGNORE outbox SET recipient = ? WHERE channel = 'telegram'"
-                " AND recipient = ?",
-                (str(new_id), str(old_id)),
+                "UPDATE outbox SET recipient = ? WHERE channel = 'telegram' AND recipient = ?"
+                " AND NOT EXISTS (SELECT 1 FROM outbox AS taken WHERE taken.channel = 'telegram'"
+                " AND taken.recipient = ? AND taken.story_id = outbox.story_id"
+                " AND taken.topic = outbox.topic)",
+                (str(new_id), str(old_id), str(new_id)),
             )
             db.execute(
-                "UPDATE OR IGNORE chat_emails SET chat_id = ? WHERE chat_id = ?", (new_id, old_id)
+                "UPDATE chat_emails SET chat_id = ? WHERE chat_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM chat_emails WHERE chat_id = ?)",
+                (new_id, old_id, new_id),
             )
             db.execute(
-                "UPDATE OR IGNORE exclusions SET chat_id = ? WHERE chat_id = ?", (new_id, old_id)
+                "UPDATE exclusions SET chat_id = ? WHERE chat_id = ? AND name_key NOT IN"
+                " (SELECT name_key FROM exclusions WHERE chat_id = ?)",
+                (new_id, old_id, new_id),
             )
             db.execute("DELETE FROM exclusions WHERE chat_id = ?", (old_id,))
 
@@ -102,9 +113,10 @@ class ChatsMixin(StoreBase):
         False if it replaced an existing watch of that name. Committed when this returns."""
         limited = json.dumps(list(sources), ensure_ascii=False) if sources else None
         with self._write() as db:
+            self.bump()  # the other workers compile the watches again
             cursor = db.execute(
                 "UPDATE watches SET name = ?, query = ?, sources = ?, topic = ?"
-                " WHERE ifnull(chat_id, 0) = ? AND name_key = ?",
+                " WHERE coalesce(chat_id, 0) = ? AND name_key = ?",
                 (name, query, limited, topic, chat_id or 0, name.casefold()),
             )
             if cursor.rowcount:
@@ -119,9 +131,10 @@ class ChatsMixin(StoreBase):
     def remove_watch(self, chat_id: int | None, name: str) -> bool:
         """Remove a chat's watch by name (any case); False if it had none by that name."""
         with self._write() as db:
+            self.bump()  # the other workers compile the watches again
             return bool(
                 db.execute(
-                    "DELETE FROM watches WHERE ifnull(chat_id, 0) = ? AND name_key = ?",
+                    "DELETE FROM watches WHERE coalesce(chat_id, 0) = ? AND name_key = ?",
                     (chat_id or 0, name.casefold()),
                 ).rowcount
             )
@@ -129,7 +142,7 @@ class ChatsMixin(StoreBase):
     def chat_watches(self, chat_id: int | None) -> list[Watch]:
         """A chat's watches (None: the config's), in the order they were added."""
         rows = self._rows(
-            "SELECT name, query, sources, topic FROM watches WHERE ifnull(chat_id, 0) = ?"
+            "SELECT name, query, sources, topic FROM watches WHERE coalesce(chat_id, 0) = ?"
             " ORDER BY id",
             (chat_id or 0,),
         )
@@ -166,6 +179,7 @@ class ChatsMixin(StoreBase):
         """Add an exclusion to a chat; True if new, False if it replaced the query of one of
         that name. Committed when this returns."""
         with self._write() as db:
+            self.bump()  # the other workers compile the watches again
             cursor = db.execute(
                 "UPDATE exclusions SET name = ?, query = ? WHERE chat_id = ? AND name_key = ?",
                 (name, query, chat_id, name.casefold()),
@@ -182,6 +196,7 @@ class ChatsMixin(StoreBase):
     def remove_exclusion(self, chat_id: int, name: str) -> bool:
         """Remove a chat's exclusion by name (any case); False if it had none by that name."""
         with self._write() as db:
+            self.bump()  # the other workers compile the watches again
             return bool(
                 db.execute(
                     "DELETE FROM exclusions WHERE chat_id = ? AND name_key = ?",

@@ -33,6 +33,7 @@ from alertbot.stories import StoryId
 # Article texts are kept this long, for trying a new watch on recent news.
 TEXT_KEPT = timedelta(days=7)
 TEXTS_READ = 200  # rows a rebuild reads at a time (`recent_texts`)
+RECORDING = 0x616C_6572_7400_0002  # the advisory lock of recording articles (PostgreSQL)
 
 
 class ItemsMixin(StoreBase):
@@ -103,7 +104,8 @@ class ItemsMixin(StoreBase):
                 db.execute(
                     "INSERT INTO seen_items (canonical_url, url, guid, content_hash, fingerprint,"
                     " source, story_id, title, published, first_seen, text, published_date_only,"
-                    " relation, names) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " relation, names) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " RETURNING id",
                     (
                         article.canonical_url,
                         article.url,
@@ -147,7 +149,7 @@ class ItemsMixin(StoreBase):
         cursor = self.db.execute(
             "INSERT INTO stories (title, url, first_source, first_seen, published, updated,"
             " watches, snippet, published_date_only, related_to)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 article.title,
                 article.url,
@@ -200,7 +202,7 @@ class ItemsMixin(StoreBase):
         cursor = self.db.execute(
             "INSERT INTO outbox (story_id, seen_item_id, channel, recipient, topic, watches,"
             " snippet, next_attempt, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (story_id, recipient, channel, topic) DO NOTHING",
+            " ON CONFLICT (story_id, recipient, channel, topic) DO NOTHING RETURNING id",
             (
                 story_id,
                 seen_id,
@@ -213,7 +215,8 @@ class ItemsMixin(StoreBase):
                 ts(now),
             ),
         )
-        return cursor.lastrowid if cursor.rowcount == 1 else None
+        row = cursor.fetchone()
+        return None if row is None else int(row[0])
 
     def story(self, story_id: StoryId) -> Story | None:
         """A story with all its outlets, or None."""
@@ -230,7 +233,7 @@ class ItemsMixin(StoreBase):
         seen) time, and whether that is a date only."""
         rows = self._rows(
             "SELECT source, url, title, coalesce(published, first_seen) AS at,"
-            " published IS NOT NULL AND published_date_only AS date_only FROM seen_items"
+            " published IS NOT NULL AND published_date_only = 1 AS date_only FROM seen_items"
             " WHERE id = ?",
             (seen_item_id,),
         )
@@ -245,7 +248,7 @@ class ItemsMixin(StoreBase):
         story it was filed under (None for none)."""
         rows = self._rows(
             "SELECT title, text, url, source, story_id, coalesce(published, first_seen) AS at,"
-            " published IS NOT NULL AND published_date_only AS date_only"
+            " published IS NOT NULL AND published_date_only = 1 AS date_only"
             " FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
             " ORDER BY first_seen DESC, id DESC LIMIT ?",
             (ts(since), limit),
@@ -266,20 +269,23 @@ class ItemsMixin(StoreBase):
         )
         return [(r["story_id"], r["fingerprint"], parse_ts(r["at"])) for r in rows]
 
-    def recent_texts(self, since: datetime, limit: int) -> Iterator[dict[str, Any]]:
+    def recent_texts(
+        self, since: datetime, limit: int, upto: int | None = None
+    ) -> Iterator[dict[str, Any]]:
         """The newest `limit` items first seen since `since` that still have their text,
         oldest first: source, title, text, at (published, else first seen), story_id,
         fingerprint, names (a frozenset, None when not recorded); to rebuild the story
         clustering (document frequencies, furniture, centroids) at start.
 
         Read `TEXTS_READ` rows at a time: a few thousand texts held at once would stay in
-        the process's heap long after the rebuild."""
+        the process's heap long after the rebuild. With `upto`, only items of that id or
+        lower (the items after it are read with `items_after`)."""
         ids = [
             r["id"]
             for r in self._rows(
                 "SELECT id FROM seen_items WHERE first_seen >= ? AND text IS NOT NULL"
-                " ORDER BY first_seen DESC, id DESC LIMIT ?",
-                (ts(since), limit),
+                " AND id <= ? ORDER BY first_seen DESC, id DESC LIMIT ?",
+                (ts(since), upto if upto is not None else 2**62, limit),
             )
         ]
         ids.reverse()
@@ -298,6 +304,33 @@ class ItemsMixin(StoreBase):
                 if r["names"] is not None:
                     r["names"] = frozenset(r["names"].split())
                 yield r
+
+    def last_item_id(self) -> int:
+        """The id of the item recorded last (0: none yet)."""
+        return int(self._value("SELECT coalesce(max(id), 0) FROM seen_items"))
+
+    def items_after(self, after: int) -> list[dict[str, Any]]:
+        """The items recorded after id `after` (by other workers), oldest first, as
+        `recent_texts` gives them (with their id): to bring a worker's story clustering up
+        to date before it files new articles."""
+        rows = self._rows(
+            "SELECT id, source, title, coalesce(text, '') AS text,"
+            " coalesce(published, first_seen) AS at, story_id, fingerprint, names"
+            " FROM seen_items WHERE id > ? ORDER BY id",
+            (after,),
+        )
+        for r in rows:
+            r["at"] = parse_ts(r["at"])
+            if r["names"] is not None:
+                r["names"] = frozenset(r["names"].split())
+        return rows
+
+    def lock_recording(self) -> None:
+        """In a write transaction: wait until no other worker is recording, and keep them
+        waiting until it ends (PostgreSQL's transaction advisory lock; on SQLite the write
+        transaction itself excludes every other writer)."""
+        if self.db.kind == "postgresql":
+            self.db.execute("SELECT pg_advisory_xact_lock(?)", (RECORDING,))
 
     def clustering_today(self, since: datetime) -> dict[str, int]:
         """How many items first seen since `since` started a story, joined one or related
@@ -368,10 +401,10 @@ def _date_only(article: Article) -> int:
 
 
 def _row_id(cursor: Any) -> int:
-    """The rowid an INSERT just wrote (SQLite always sets it for a row that was written)."""
-    row_id = cursor.lastrowid
-    assert row_id is not None
-    return int(row_id)
+    """The id an `INSERT ... RETURNING id` wrote."""
+    row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def globally_unique(guid: str | None) -> bool:

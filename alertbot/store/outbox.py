@@ -76,7 +76,7 @@ class OutboxMixin(StoreBase):
         """Count an attempt on a pending row, apply `assignments`, log `event`; one transaction."""
         with self._write() as db:
             changed = db.execute(
-                f"UPDATE outbox SET attempts = attempts + 1, {assignments}"
+                f"UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, {assignments}"
                 " WHERE id = ? AND state = 'pending'",
                 (*values, row_id),
             ).rowcount

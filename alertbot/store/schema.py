@@ -150,11 +150,6 @@ CREATE TABLE recaps (
 """
 
 
-@migrations(name="0001_initial")
-def _m0001_initial(db: Database) -> None:
-    _run_script(db, _V1, 1)
-
-
 _V2 = """
 -- Telegram: a chat blocked or kicked the bot (active = 0), was allowed by an admin,
 -- paused its alerts, or muted them until a time (matches then go to the recap only).
@@ -184,11 +179,6 @@ CREATE TABLE runtime_sources (
 """
 
 
-@migrations(name="0002_telegram")
-def _m0002_telegram(db: Database) -> None:
-    _run_script(db, _V2, 2)
-
-
 _V3 = """
 -- A chat's recap by email: the address, and until it is verified the hash of the code
 -- mailed to it (so only someone who reads that mailbox can subscribe it).
@@ -204,11 +194,6 @@ CREATE TABLE chat_emails (
 """
 
 
-@migrations(name="0003_chat_emails")
-def _m0003_chat_emails(db: Database) -> None:
-    _run_script(db, _V3, 3)
-
-
 _V4 = """
 -- 1 when `published` is a day whose time the source did not give (stored as 00:00 UTC of
 -- that day): shown as the date alone. Earlier versions stored such dates the same way,
@@ -218,11 +203,6 @@ ALTER TABLE stories ADD COLUMN published_date_only INTEGER NOT NULL DEFAULT 0;
 UPDATE seen_items SET published_date_only = 1 WHERE published LIKE '%T00:00:00.000000+00:00';
 UPDATE stories SET published_date_only = 1 WHERE published LIKE '%T00:00:00.000000+00:00'
 """
-
-
-@migrations(name="0004_published_date_only")
-def _m0004_published_date_only(db: Database) -> None:
-    _run_script(db, _V4, 4)
 
 
 _V5 = """
@@ -239,11 +219,6 @@ ALTER TABLE sources ADD COLUMN admins_told INTEGER NOT NULL DEFAULT 0;
 """
 
 
-@migrations(name="0005_source_counts")
-def _m0005_source_counts(db: Database) -> None:
-    _run_script(db, _V5, 5)
-
-
 _V6 = """
 -- Story clustering's outcomes: a story that follows up an earlier one (related), and how
 -- each seen item was filed: 'new' (it started a story), 'joined', 'related', or NULL
@@ -253,22 +228,12 @@ ALTER TABLE seen_items ADD COLUMN relation TEXT
 """
 
 
-@migrations(name="0006_story_relations")
-def _m0006_story_relations(db: Database) -> None:
-    _run_script(db, _V6, 6)
-
-
 _V7 = """
 -- The story clustering's names of each item (its terms the morphology reads as a proper
 -- noun or does not know; space-separated; NULL for items recorded before): a start rebuilds
 -- the clustering from the stored texts without analysing their words again.
 ALTER TABLE seen_items ADD COLUMN names TEXT
 """
-
-
-@migrations(name="0007_item_names")
-def _m0007_item_names(db: Database) -> None:
-    _run_script(db, _V7, 7)
 
 
 _V8 = """
@@ -326,13 +291,68 @@ CREATE INDEX outbox_story ON outbox(story_id, channel, state)
 """
 
 
-@migrations(name="0008_controls")
-def _m0008_controls(db: Database) -> None:
-    _run_script(db, _V8, 8)
+_V9 = """
+-- Several workers on one database (PostgreSQL; on SQLite one process holds everything).
+-- The live workers: each writes its row every few seconds and removes it when it stops;
+-- `roles` is a JSON list of what it holds (bot, ...).
+CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    heartbeat TEXT NOT NULL,
+    roles TEXT NOT NULL DEFAULT '[]'
+);
+
+-- Which worker polls a source, until when: claimed for one poll interval and renewed by
+-- each poll; a dead worker's leases expire and another worker takes them.
+CREATE TABLE source_leases (
+    name_key TEXT PRIMARY KEY,            -- the source's name, casefolded
+    worker TEXT NOT NULL,
+    expires TEXT NOT NULL
+);
+CREATE INDEX source_leases_worker ON source_leases(worker);
+
+-- An outbox row being sent is claimed by one worker until a time; a dead worker's claims
+-- expire and its rows are sent by another.
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
+CREATE INDEX outbox_recipient ON outbox(channel, recipient, state);
+
+-- Counters every worker watches: 'watchlist' goes up with each change of a chat's
+-- watches or exclusions, so that the workers that did not make it compile them again.
+CREATE TABLE versions (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT INTO versions (name, value) VALUES ('watchlist', 0)
+"""
 
 
-# The number of the last migration above: bump it with each new migration.
-SCHEMA_VERSION = 8
+# Each migration's name and script, in order: the same versions on both engines. SQLite
+# runs a script as written; PostgreSQL runs it translated (`postgres_statements`).
+SCRIPTS: list[tuple[str, str]] = [
+    ("0001_initial", _V1),
+    ("0002_telegram", _V2),
+    ("0003_chat_emails", _V3),
+    ("0004_published_date_only", _V4),
+    ("0005_source_counts", _V5),
+    ("0006_story_relations", _V6),
+    ("0007_item_names", _V7),
+    ("0008_controls", _V8),
+    ("0009_workers", _V9),
+]
+SCHEMA_VERSION = len(SCRIPTS)
+
+
+def _register(name: str, script: str, version: int) -> None:
+    @migrations(name=name)
+    def migrate(db: Database) -> None:
+        _run_script(db, script, version)
+
+
+for _number, (_name, _script) in enumerate(SCRIPTS, 1):
+    _register(_name, _script, _number)
 
 
 def _run_script(db: Database, script: str, version: int) -> None:
@@ -350,7 +370,7 @@ def _statements(script: str) -> list[str]:
 
 def known_migrations() -> list[str]:
     """The names of the migrations this code knows, in order."""
-    return [m.name for m in migrations._migrations]
+    return [name for name, _ in SCRIPTS]
 
 
 def connect(path: str) -> sqlite3.Connection:

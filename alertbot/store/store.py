@@ -20,24 +20,32 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from alertbot.config import SourceConfig
+from alertbot.dburl import is_postgres_url, redact
 from alertbot.runlock import unwritable
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Skipped, SkipReason, Validators
 from alertbot.store import schema
 from alertbot.store.chats import ChatsMixin
+from alertbot.store.coordination import CoordinationMixin
+from alertbot.store.engine import PostgresEngine, SqliteEngine
 from alertbot.store.items import ItemsMixin
 from alertbot.store.model import StoreError, parse_ts_or_none, ts, ts_or_none
 from alertbot.store.outbox import OutboxMixin
+from alertbot.store.postgres import applied_migrations as postgres_applied
 from alertbot.store.recaps import RecapsMixin
 
 
-class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
-    """alertbot's SQLite database: open it with `Store.open(path)`, close it with `close()`."""
+class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin, CoordinationMixin):
+    """alertbot's database: open it with `Store.open(target)` (an SQLite file's path, or a
+    `postgresql://` URL), close it with `close()`."""
 
     @classmethod
-    def open(cls, path: Path | str) -> Store:
-        """Open (creating it and its directory if needed) and migrate the database at `path`."""
-        path = Path(path)
+    def open(cls, target: Path | str) -> Store:
+        """Open and migrate the database: a PostgreSQL URL, or the SQLite file at `target`
+        (created, with its directory, if needed)."""
+        if isinstance(target, str) and is_postgres_url(target):
+            return cls.open_postgres(target)
+        path = Path(target)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -50,20 +58,44 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
         return cls._start(db, str(path))
 
     @classmethod
-    def open_reader(cls, path: Path | str) -> Store:
-        """A read-only Store over an existing, migrated database (no migrations run)."""
-        try:
-            db = Database(schema.connect_read_only(str(path)))
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the database to read: {exc}", path=str(path)) from None
-        return cls(db, str(path))
+    def open_postgres(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect to the PostgreSQL database at `url` and (unless `migrate` is off: a
+        second connection of a process that migrated already) apply pending migrations."""
+        import psycopg
+
+        from alertbot.store import postgres
+
+        engine = PostgresEngine.connect(url)
+        store = cls(engine, redact(url))
+        if migrate:
+            try:
+                postgres.migrate(engine, store.path)
+            except psycopg.Error as exc:
+                engine.close()
+                raise StoreError(f"cannot migrate: {exc}", path=store.path) from None
+            except BaseException:
+                engine.close()
+                raise
+        return store
 
     @classmethod
-    def open_to_read(cls, path: Path | str) -> Store:
+    def open_reader(cls, target: Path | str) -> Store:
+        """A read-only Store over an existing, migrated database (no migrations run); on
+        PostgreSQL, a second connection."""
+        if isinstance(target, str) and is_postgres_url(target):
+            return cls.open_postgres(target, migrate=False)
+        try:
+            db = Database(schema.connect_read_only(str(target)))
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the database to read: {exc}", path=str(target)) from None
+        return cls(SqliteEngine(db), str(target))
+
+    @classmethod
+    def open_to_read(cls, target: Path | str) -> Store:
         """A Store for a command that only reads (`alertbot status`, `recap`): over an
         existing database at this alertbot's schema, a read-only connection
         (`open_reader`), so that a database this process may not write is still shown;
-        otherwise `open`.
+        otherwise `open`. (PostgreSQL: `open`, whose permissions are the server's.)
 
         `open` takes a write to probe that the database can be written (`_migrate`), and
         refuses one that cannot, which a reader does not need. It stays the way in for
@@ -72,7 +104,9 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
         writes), and one the reader cannot vouch for (newer, unknown migrations, not a
         database), which `open` refuses saying what is wrong.
         """
-        path = Path(path)
+        if isinstance(target, str) and is_postgres_url(target):
+            return cls.open(target)
+        path = Path(target)
         if path.is_file():
             try:
                 reader = cls.open_reader(path)
@@ -91,10 +125,10 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
 
     @classmethod
     def _start(cls, db: Database, path: str) -> Store:
-        store = cls(db, path)
+        store = cls(SqliteEngine(db), path)
         try:
             schema.apply_pragmas(db)
-            store._migrate()
+            store._migrate(db)
         except sqlite3.DatabaseError as exc:
             db.close()
             raise unusable(exc, None if db.memory else Path(path)) from None
@@ -103,12 +137,17 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
             raise
         return store
 
-    def _migrate(self) -> None:
+    @property
+    def engine(self) -> str:
+        """ "sqlite" or "postgresql"."""
+        return self.db.kind
+
+    def _migrate(self, database: Database) -> None:
         """Apply pending migrations, refusing a database written by a newer alertbot."""
-        with self._write() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
+        with self._write():
+            version = database.execute("PRAGMA user_version").fetchone()[0]
             known = schema.known_migrations()
-            applied = [m.name for m in schema.migrations.applied(db)]
+            applied = [m.name for m in schema.migrations.applied(database)]
             unknown = [name for name in applied if name not in known]
             if version > schema.SCHEMA_VERSION or unknown:
                 found = max(version, len(applied))
@@ -119,19 +158,23 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
                 )
             # A write that changes nothing: SQLite opens a file it may not write read-only,
             # and without this the first real write (a poll's) would be what fails.
-            db.execute(f"PRAGMA user_version = {int(version)}")
-            schema.migrations.apply(db)
+            database.execute(f"PRAGMA user_version = {int(version)}")
+            schema.migrations.apply(database)
 
     def _is_current(self) -> bool:
         """Whether the database is at this alertbot's schema: the version, and exactly the
         migrations this code knows applied (read only; False if it cannot be read)."""
+        db = self.db
         try:
             with self._lock:
-                version = self.db.execute("PRAGMA user_version").fetchone()[0]
-                applied = {m.name for m in schema.migrations.applied(self.db)}
+                if isinstance(db, PostgresEngine):
+                    applied = postgres_applied(db) or []
+                    return applied == schema.known_migrations()
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                names = {m.name for m in schema.migrations.applied(db.database)}
         except sqlite3.Error:  # not a database, or one this process cannot read
             return False
-        return version == schema.SCHEMA_VERSION and applied == set(schema.known_migrations())
+        return version == schema.SCHEMA_VERSION and names == set(schema.known_migrations())
 
     def close(self) -> None:
         """Close the connection (a committed write is already on disk)."""
@@ -140,7 +183,10 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin):
 
     def schema_version(self) -> int:
         """The schema version of the open database."""
-        return self._value("PRAGMA user_version")
+        if isinstance(self.db, PostgresEngine):
+            with self._lock:
+                return len(postgres_applied(self.db) or [])
+        return int(self._value("PRAGMA user_version"))
 
     # -- sources -----------------------------------------------------------------------
 

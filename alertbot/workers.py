@@ -1,0 +1,267 @@
+"""This process among the workers sharing one store: its name, its leases, its roles.
+
+With SQLite, one process holds the database (the run lock) and so everything: every
+source, every outbox row, the bot, the recap. With PostgreSQL, several `alertbot run`
+processes share the work, and `Workers` says what is this one's:
+
+    sources     a lease per source (`claim_source`, FOR UPDATE SKIP LOCKED), taken for one
+                poll interval and renewed by each poll; a dead worker's leases expire and
+                the next worker to try takes them. Free sources spread by fair share.
+    outbox      rows claimed for the time of a send (`claim_due`); see alertbot.notify
+    bot         Telegram allows one getUpdates consumer per token: the worker holding a
+                session advisory lock answers commands. PostgreSQL frees the lock when the
+                holder's connection ends (a crash closes it at once), and another worker,
+                trying every `ROLE_RETRY` seconds, takes over.
+    recap, prune    run by whichever worker gets the advisory lock at that moment; the
+                recap's "sent today" record is read under it, so it is sent once a day.
+    watchlists  every worker compiles the chats' watches again when their version in the
+                store moves (a command handled by the bot's worker changed them).
+
+Each worker writes its row in `workers` every `HEARTBEAT` (what it holds), read by
+`alertbot status`, and removes it, with its leases and claims, when it stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from alertbot.store import StoreRunner
+
+if TYPE_CHECKING:
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = timedelta(seconds=5)
+LIVE = 4 * HEARTBEAT  # a worker not heard from for this long is taken for dead
+ROLE_RETRY = timedelta(seconds=2)  # how often a worker tries to take the bot
+CLAIM = timedelta(seconds=60)  # an outbox row claimed for sending, at most this long
+LEASE_MARGIN = timedelta(seconds=30)  # a lease outlives its poll interval by this much
+
+# Session advisory lock keys ('aler' 't' + a role number); migrations use ...0001.
+BOT = 0x616C_6572_7400_0010
+RECAP = 0x616C_6572_7400_0011
+PRUNE = 0x616C_6572_7400_0012
+SINGLETONS = {"bot": BOT, "recap": RECAP, "prune": PRUNE}
+
+
+def worker_name() -> str:
+    """host:pid:random, unique among the workers past and present."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
+
+
+class Workers:
+    """This worker's name, leases and roles (`shared` False: SQLite, all of them)."""
+
+    def __init__(
+        self,
+        db: StoreRunner,
+        *,
+        url: str | None,
+        clock: Callable[[], datetime],
+        name: str | None = None,
+    ) -> None:
+        self.db = db
+        self.url = url
+        self.clock = clock
+        self.name = name or worker_name()
+        self.started = clock()
+        self.roles: set[str] = set()
+        self._locks: psycopg.AsyncConnection[Any] | None = None
+        self._held: set[str] = set()  # roles whose advisory lock the connection holds
+        self._sources_known = 1
+        self._watchlist = -1
+        self._closed = False
+
+    @property
+    def shared(self) -> bool:
+        """Whether other workers may share the store (PostgreSQL)."""
+        return self.url is not None
+
+    async def open(self, sources: int) -> None:
+        """Say this worker is alive (PostgreSQL: and connect for the advisory locks)."""
+        self._sources_known = max(1, sources)
+        self._watchlist = await self.db.run(self.db.store.version)
+        if self.shared:
+            await self._connect()
+            await self.beat()
+
+    async def _connect(self) -> None:
+        import psycopg
+
+        assert self.url is not None
+        try:
+            self._locks = await psycopg.AsyncConnection.connect(
+                self.url, autocommit=True, application_name=f"alertbot {self.name} locks"
+            )
+        except psycopg.Error as exc:
+            log.warning("workers: cannot connect for the role locks (%s); retrying", exc)
+            self._locks = None
+        self._held.clear()
+
+    async def close(self) -> None:
+        """Leave: the row, the leases and claims go; the advisory locks end with the
+        connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self.roles.clear()
+        if self.shared:
+            try:
+                await self.db.run(self.db.store.leave, self.name)
+            except Exception as exc:  # the store is down: the leases expire instead
+                log.warning("workers: could not say this worker left (%s)", exc)
+            if self._locks is not None:
+                await self._locks.close()
+
+    # -- heartbeat ---------------------------------------------------------------------
+
+    async def beat(self) -> None:
+        """Write this worker's row (what it holds)."""
+        if not self.shared:
+            return
+        store = self.db.store
+        await self.db.run(
+            store.beat, self.name, socket.gethostname(), os.getpid(), self.started,
+            sorted(self.roles), self.clock(),
+        )  # fmt: skip
+
+    async def watchlist_moved(self) -> bool:
+        """Whether the chats' watches changed in the store since this worker last asked
+        (another worker's command); always False on SQLite, where this process made every
+        change itself."""
+        if not self.shared:
+            return False
+        version = await self.db.run(self.db.store.version)
+        moved = version != self._watchlist
+        self._watchlist = version
+        return moved
+
+    def watchlist_seen(self, version: int) -> None:
+        """This worker compiled the watches at `version`."""
+        self._watchlist = version
+
+    # -- sources -----------------------------------------------------------------------
+
+    async def may_poll(self, key: str, interval: timedelta, deadline: float) -> bool:
+        """Whether this worker polls the source `key` now: always on SQLite; on PostgreSQL
+        when it holds or takes the source's lease (kept for one interval and a poll)."""
+        if not self.shared:
+            return True
+        now = self.clock()
+        until = now + interval + timedelta(seconds=deadline) + LEASE_MARGIN
+        store = self.db.store
+        live = await self.db.run(store.live_workers, now - LIVE)
+        fair = math.ceil(self._sources_known / max(1, len(live)))
+        return await self.db.run(
+            store.claim_source, key, self.name, now, until, fair_share=fair, patience=interval
+        )
+
+    def sources_known(self, count: int) -> None:
+        """How many sources there are (for the fair share)."""
+        self._sources_known = max(1, count)
+
+    # -- roles -------------------------------------------------------------------------
+
+    async def take(self, role: str) -> bool:
+        """Hold `role` (take it if free); False while another worker holds it."""
+        if not self.shared:
+            self.roles.add(role)
+            return True
+        if self._locks is None or self._locks.broken or self._locks.closed:
+            await self._connect()
+            if self._locks is None:
+                return False
+        if role in self._held:
+            try:  # still holding it: the connection still answers
+                await self._locks.execute("SELECT 1")
+                return True
+            except Exception:
+                self._lost()
+                return False
+        try:
+            cursor = await self._locks.execute(
+                "SELECT pg_try_advisory_lock(%s)", (SINGLETONS[role],)
+            )
+            row = await cursor.fetchone()
+        except Exception as exc:
+            log.warning("workers: the role locks' connection failed (%s)", exc)
+            self._lost()
+            return False
+        if row is not None and row[0]:
+            self._held.add(role)
+            self.roles.add(role)
+            return True
+        return False
+
+    async def give_up(self, role: str) -> None:
+        """Release `role`."""
+        self.roles.discard(role)
+        if not self.shared or role not in self._held:
+            return
+        self._held.discard(role)
+        if self._locks is not None and not self._locks.broken:
+            try:
+                await self._locks.execute("SELECT pg_advisory_unlock(%s)", (SINGLETONS[role],))
+            except Exception as exc:
+                log.warning("workers: could not release %s (%s)", role, exc)
+
+    def _lost(self) -> None:
+        """The locks' connection is gone, and every role with it."""
+        for role in self._held:
+            self.roles.discard(role)
+        self._held.clear()
+        self._locks = None
+
+    def holds(self, role: str) -> bool:
+        return role in self.roles
+
+    @asynccontextmanager
+    async def singleton(self, role: str) -> AsyncIterator[bool]:
+        """`async with workers.singleton("recap") as mine:` mine is True in one worker at
+        a time (always, on SQLite); released at the end of the block."""
+        mine = await self.take(role)
+        try:
+            yield mine
+        finally:
+            if mine:
+                await self.give_up(role)
+
+    async def keep_role(
+        self,
+        role: str,
+        gained: Callable[[], Awaitable[None] | None],
+        lost: Callable[[], Awaitable[None]],
+    ) -> None:
+        """One round of holding `role` for good: take it if free (then `gained()`), notice
+        if it was lost (then `lost()`). Run every ROLE_RETRY."""
+        had = role in self.roles
+        has = await self.take(role)
+        if has and not had:
+            log.info("workers: %s holds the %s role", self.name, role)
+            result = gained()
+            if result is not None:
+                await result
+        elif had and not has:
+            log.warning("workers: %s lost the %s role", self.name, role)
+            await lost()
+
+
+async def wait_for_role(workers: Workers, role: str, timeout: float) -> bool:
+    """Try to take `role` until `timeout` seconds pass (tests and tools)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        if await workers.take(role):
+            return True
+        await asyncio.sleep(ROLE_RETRY.total_seconds())
+    return False
