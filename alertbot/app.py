@@ -49,6 +49,7 @@ from alertbot.sources.fetch import Fetcher
 from alertbot.sources.poll import Poller, cpu_pool
 from alertbot.store import Recipient, StoreRunner
 from alertbot.text.lemmatize import Lemmatizer
+from alertbot.workers import LIVE, Workers
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ async def open_app(
         db = StoreRunner.open(config.store_target)
         stack.callback(db.close)
         store = db.store
+        workers = Workers(db, url=config.database_url, clock=clock)
+        stack.push_async_callback(workers.close)  # before the store closes: it says so there
         now = clock()
         await db.run(store.sync_config_watches, config.watches, now)
         telegram = None
@@ -177,7 +180,9 @@ async def open_app(
         await db.run(pipeline.load_index, store, now)
         fetcher = await stack.enter_async_context(Fetcher(config.polling))
         poller = await stack.enter_async_context(Poller(fetcher, executor=executor))
-        dispatcher = Dispatcher(db, notifiers, clock)
+        dispatcher = Dispatcher(
+            db, notifiers, clock, worker=workers.name, live=LIVE if workers.shared else None
+        )
         daily = None
         if config.email is not None:
             email_config = config.email
@@ -197,7 +202,9 @@ async def open_app(
             telegram=telegram,
             daily=daily,
             tell_admins=partial(tell_admins, telegram, config),
+            workers=workers,
         )
+        await workers.open(len(scheduler.sources))
         if telegram is not None:
             assert config.telegram is not None
             telegram.register(
@@ -251,6 +258,12 @@ def describe_start(config: Config, runtime: Runtime) -> list[str]:
         lines.append(
             f"daily recap at {config.email.recap_at} ({config.timezone.key}) to"
             f" {len(config.email.recap_to)} addresses and the chats that verified one"
+        )
+    workers = runtime.scheduler.workers
+    if workers.shared:
+        lines.append(
+            f"worker {workers.name}: sharing the store's sources, outbox and bot with the"
+            " other workers on it"
         )
     pending = runtime.scheduler.store.pending_count()
     if pending:

@@ -58,6 +58,7 @@ from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Skipped, V
 from alertbot.sources.poll import Poller, PollResult
 from alertbot.store import Store, StoreRunner
 from alertbot.stories import WINDOW, StoryId
+from alertbot.workers import HEARTBEAT, ROLE_RETRY, Workers
 
 if TYPE_CHECKING:
     from alertbot.bot.runtime import TelegramRuntime
@@ -104,7 +105,8 @@ class PollOutcome:
     """What one poll of one source did."""
 
     source: str
-    skipped: bool = False  # backing off after failures
+    skipped: bool = False  # backing off after failures, or polled by another worker
+    elsewhere: bool = False  # another worker holds the source's lease
     error: FetchError | None = None
     not_modified: bool = False
     entries: int = 0
@@ -129,8 +131,11 @@ class Scheduler:
         telegram: TelegramRuntime | None = None,
         daily: DailyRecap | None = None,
         tell_admins: Callable[[str], Awaitable[None]] | None = None,
+        workers: Workers | None = None,
     ) -> None:
         self.config = config
+        # What of the work is this process's (alertbot.workers): all of it on SQLite.
+        self.workers = workers if workers is not None else Workers(db, url=None, clock=clock)
         self.tell_admins = tell_admins  # tells the Telegram admins (app.tell_admins)
         self.telegram = telegram
         self.daily = daily
@@ -178,6 +183,7 @@ class Scheduler:
         """
         async with self._watch_changes:
             store = self.db.store
+            self.workers.watchlist_seen(await self.db.run(store.version))
             chat_watches = await self.db.run(store.all_chat_watches)
             chat_exclusions = await self.db.run(store.all_chat_exclusions)
             watchlists = replace(
@@ -202,6 +208,11 @@ class Scheduler:
         leaves no trace.
         """
         name = source.config.name
+        interval = self._interval(source)
+        if not trial and not await self.workers.may_poll(
+            source.key, interval, poll_deadline(self.config)
+        ):
+            return PollOutcome(name, skipped=True, elsewhere=True)
         now = self.clock()
         before, validators = await self.db.run_bulk(self.db.store.source_state, name)
         if (
@@ -241,7 +252,6 @@ class Scheduler:
         outcome.waiting = len(result.left)
         if outcome.error is not None and trial:
             return outcome
-        interval = self._interval(source)
         done = self.clock()
         if outcome.error is not None:
             health = after_failure(before, outcome.error, done, interval)
@@ -340,15 +350,39 @@ class Scheduler:
     # -- the scheduler -----------------------------------------------------------------
 
     async def prune(self) -> None:
-        """Drop what retention allows, and the index's stories too old to be joined."""
+        """Drop what retention allows (one worker at a time), and the index's stories too
+        old to be joined (every worker, its own index)."""
         now = self.clock()
         retention = timedelta(seconds=self.config.retention)
-        counts = await self.db.run_bulk(self.db.store.prune, now, retention)
+        async with self.workers.singleton("prune") as mine:
+            if mine:
+                counts = await self.db.run_bulk(self.db.store.prune, now, retention)
+                log.info(
+                    "pruned %d seen items, %d outbox rows, %d stories",
+                    counts.seen_items, counts.outbox, counts.stories,
+                )  # fmt: skip
         await self.db.run_bulk(self.pipeline.forget_before, now - 2 * WINDOW)
-        log.info(
-            "pruned %d seen items, %d outbox rows, %d stories",
-            counts.seen_items, counts.outbox, counts.stories,
-        )  # fmt: skip
+
+    async def recap(self) -> None:
+        """The daily recap's check, by one worker at a time: the one that sends it records
+        it under the lock, so the next finds today's sent."""
+        assert self.daily is not None
+        async with self.workers.singleton("recap") as mine:
+            if mine:
+                await self.daily.run()
+
+    async def heartbeat(self) -> None:
+        """Say this worker is alive; compile the watches again if another worker's
+        command changed them."""
+        await self.workers.beat()
+        if await self.workers.watchlist_moved():
+            await self.set_chat_watches()
+
+    async def keep_bot(self) -> None:
+        """Answer commands while this worker holds the bot (one worker per token)."""
+        telegram = self.telegram
+        assert telegram is not None
+        await self.workers.keep_role("bot", telegram.start, telegram.stop)
 
     def _job(
         self, make: Callable[[], Awaitable[object]], what: str
@@ -413,8 +447,12 @@ class Scheduler:
             )
         self._every("dispatch", self.dispatcher.dispatch, DISPATCH_EVERY, now)
         if self.daily is not None:
-            self._every("recap", self.daily.run, RECAP_CHECK, now + timedelta(seconds=5))
+            self._every("recap", self.recap, RECAP_CHECK, now + timedelta(seconds=5))
         self._every("prune", self.prune, PRUNE_EVERY, now + timedelta(minutes=1))
+        if self.workers.shared:
+            self._every("heartbeat", self.heartbeat, HEARTBEAT, now)
+            if self.telegram is not None:
+                self._every("bot", self.keep_bot, ROLE_RETRY, now)
 
     def _schedule_source(self, source: Source, first: datetime) -> None:
         interval = self._interval(source)
@@ -478,7 +516,9 @@ class Scheduler:
             # few dozen times per command. At 1 ms, during a 400-article poll, the p95 reply
             # fell from 564 to 271 ms and the poll took no longer (bench/footprint_bench.py).
             sys.setswitchinterval(SWITCH_INTERVAL)
-            self.telegram.start()
+            if not self.workers.shared:  # else the worker holding the bot (keep_bot)
+                self.workers.roles.add("bot")
+                self.telegram.start()
         try:
             await stop.wait()
         finally:

@@ -16,8 +16,10 @@ from alertbot.store import Store
 from alertbot.stories import WINDOW as STORY_WINDOW
 from alertbot.text.sanitize import remove_controls
 from alertbot.watch.match import Watch
+from alertbot.workers import LIVE
 
 FAILED_SHOWN = 20
+SOURCES_SHOWN = 8  # a worker's leased sources named before "..."
 
 
 def render_status(config: Config, store: Store, now: datetime) -> str:
@@ -25,6 +27,7 @@ def render_status(config: Config, store: Store, now: datetime) -> str:
     tz = config.timezone
     sections = [
         _header(config, store, now, tz),
+        *([_workers(store, now, tz)] if config.shared_store else []),
         _sources(config, store, tz),
         _watches(config, store),
         _stories(store, now, tz),
@@ -90,6 +93,30 @@ def _header(config: Config, store: Store, now: datetime, tz: tzinfo) -> list[str
         f"database: {config.database_label} (schema {store.schema_version()})",
         f"now:      {_local(now, tz)} {config.timezone.key}",
     ]
+
+
+def _workers(store: Store, now: datetime, tz: tzinfo) -> list[str]:
+    """The workers sharing the store, heard from lately, and what each holds."""
+    live = store.live_workers(now - LIVE)
+    lines = [f"Workers ({len(live)} live)"]
+    for worker in live:
+        roles = ", ".join(worker["roles"]) or "none"
+        sources = worker["sources"]
+        shown = ", ".join(sources[:SOURCES_SHOWN]) + (
+            ", ..." if len(sources) > SOURCES_SHOWN else ""
+        )
+        lines.append(
+            f"  {worker['id']} (since {_local(worker['started'], tz)},"
+            f" last heard {_local(worker['heartbeat'], tz)})"
+        )
+        lines.append(f"    roles: {roles}; sources leased: {len(sources)}"
+                     + (f" ({shown})" if sources else ""))  # fmt: skip
+    if not live:
+        lines.append("  none running (or none heard from lately)")
+    holders = [w["id"] for w in live if "bot" in w["roles"]]
+    if live and not holders:
+        lines.append("  no worker holds the Telegram bot: commands go unanswered")
+    return lines
 
 
 def _sources(config: Config, store: Store, tz: tzinfo) -> list[str]:

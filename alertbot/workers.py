@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from alertbot.store import StoreRunner
+from alertbot.store.coordination import LOCAL
 
 if TYPE_CHECKING:
     import psycopg
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT = timedelta(seconds=5)
 LIVE = 4 * HEARTBEAT  # a worker not heard from for this long is taken for dead
 ROLE_RETRY = timedelta(seconds=2)  # how often a worker tries to take the bot
-CLAIM = timedelta(seconds=60)  # an outbox row claimed for sending, at most this long
 LEASE_MARGIN = timedelta(seconds=30)  # a lease outlives its poll interval by this much
 
 # Session advisory lock keys ('aler' 't' + a role number); migrations use ...0001.
@@ -73,7 +73,7 @@ class Workers:
         self.db = db
         self.url = url
         self.clock = clock
-        self.name = name or worker_name()
+        self.name = name or (worker_name() if url is not None else LOCAL)
         self.started = clock()
         self.roles: set[str] = set()
         self._locks: psycopg.AsyncConnection[Any] | None = None
@@ -159,12 +159,14 @@ class Workers:
             return True
         now = self.clock()
         until = now + interval + timedelta(seconds=deadline) + LEASE_MARGIN
+        # (A dead holder's lease is free once it has not been heard from for LIVE.)
         store = self.db.store
         live = await self.db.run(store.live_workers, now - LIVE)
         fair = math.ceil(self._sources_known / max(1, len(live)))
         return await self.db.run(
-            store.claim_source, key, self.name, now, until, fair_share=fair, patience=interval
-        )
+            store.claim_source, key, self.name, now, until, fair_share=fair, patience=interval,
+            alive_since=now - LIVE,
+        )  # fmt: skip
 
     def sources_known(self, count: int) -> None:
         """How many sources there are (for the fair share)."""

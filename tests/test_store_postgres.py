@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from alertbot.store import SCHEMA_VERSION, NewItem, Recipient, Store, StoreError
+from alertbot.store import SCHEMA_VERSION, NewItem, Recipient, Store, StoreError, schema
 from alertbot.store import postgres as pg_schema
-from alertbot.store import schema
 from testsupport.storefixtures import NOW, article
 
 THEN = "2025-02-01T12:00:00.000000+00:00"

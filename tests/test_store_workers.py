@@ -37,6 +37,25 @@ def test_a_source_is_leased_to_one_worker_until_its_lease_expires(store):
     assert not store.claim_source("ahram", A, later, later + MINUTE)
 
 
+def test_a_dead_workers_lease_and_claims_are_free_once_it_is_not_heard_from(store):
+    """kill -9: no `leave`; its heartbeat stops, and after `alive_since` its lease and its
+    outbox claims go to another worker before they would expire."""
+    [row_id] = queue(store, "https://ahram.example/1")
+    store.beat(A, "host", 1, NOW, [], NOW)
+    store.beat(B, "host", 2, NOW, [], NOW)
+    assert store.claim_source("ahram", A, NOW, NOW + 10 * MINUTE)
+    assert [r.id for r in store.claim_due(A, NOW, NOW + 10 * MINUTE)] == [row_id]
+    later = NOW + MINUTE
+    store.beat(B, "host", 2, NOW, [], later)  # B lives on; A is silent
+    alive = later - timedelta(seconds=20)
+    assert not store.claim_source("ahram", B, later, later + MINUTE)  # without liveness
+    assert store.claim_source("ahram", B, later, later + MINUTE, alive_since=alive)
+    assert store.claim_due(B, later, later + MINUTE) == []
+    assert [r.id for r in store.claim_due(B, later, later + MINUTE, alive_since=alive)] == [row_id]
+    assert store.renew_claim(row_id, B, later, later + MINUTE, alive)
+    assert not store.renew_claim(row_id, A, later, later + MINUTE, alive)  # B's now
+
+
 def test_a_worker_that_stops_frees_its_leases_and_claims_at_once(store):
     [row_id] = queue(store, "https://ahram.example/1")
     store.beat(A, "host", 1, NOW, ["bot"], NOW)

@@ -8,6 +8,14 @@ start, which is the at-most-one-duplicate promise of the outbox.
 
 Rows of a channel that has no notifier in this process (Telegram rows while the token is
 unset) stay pending and are counted by `alertbot status`.
+
+Several workers on one store (PostgreSQL) share the outbox: each claims the rows it takes
+(`Store.claim_due`, FOR UPDATE SKIP LOCKED) and renews a row's claim right before sending
+it, so a row is sent by one worker; a worker killed mid-send leaves a claim that expires
+after `CLAIM`, and the row is sent by another (the one duplicate, as after a restart).
+A chat is served by one worker at a time, and not within a second of another worker's
+message to it (each worker paces its own sends, alertbot.notify.pacing). On SQLite the one
+process claims everything under the name `local`.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from datetime import datetime, timedelta
 from alertbot.notify.alert import alert_for
 from alertbot.notify.base import DeliveryError, Notifier
 from alertbot.store import OutboxRow, StoreRunner
+from alertbot.store.coordination import LOCAL
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +37,7 @@ MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 BATCH = 50
+CLAIM = timedelta(seconds=60)  # how long a claimed row is this worker's to send
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -67,8 +77,13 @@ class Dispatcher:
         clock: Callable[[], datetime],
         *,
         max_attempts: int = MAX_ATTEMPTS,
+        worker: str = LOCAL,
+        live: timedelta | None = None,
     ) -> None:
         self._db = db
+        self._worker = worker  # the name its outbox claims are under (alertbot.workers)
+        # Several workers: a claim of one not heard from for `live` is void (it died).
+        self._live = live
         self._notifiers = dict(notifiers)
         self._clock = clock
         self._max_attempts = max_attempts
@@ -105,7 +120,11 @@ class Dispatcher:
             while not self._stopping:
                 self._again = False
                 store = self._db.store
-                rows = await self._db.run(store.due, self._clock(), BATCH, self.channels)
+                now = self._clock()
+                rows = await self._db.run(
+                    store.claim_due, self._worker, now, now + CLAIM, BATCH, self.channels,
+                    alive_since=self._alive_since(now),
+                )  # fmt: skip
                 if not rows and not self._again:
                     break
                 for row in rows:
@@ -121,6 +140,12 @@ class Dispatcher:
         if current is None or current.state != "pending":
             return  # delivered meanwhile (a grouped backlog message carried it)
         row = current
+        now = self._clock()
+        renewed = await self._db.run(
+            store.renew_claim, row.id, self._worker, now, now + CLAIM, self._alive_since(now)
+        )
+        if not renewed:
+            return  # another worker took it after this one's claim ran out
         alert = await self._db.run(alert_for, store, row)
         if alert is None:  # the story is gone: nothing can be said about it
             gone = "story no longer in the database"
@@ -134,6 +159,9 @@ class Dispatcher:
             return
         await self._db.run(store.mark_sent, row.id, self._clock(), ref)
         counts.sent += 1
+
+    def _alive_since(self, now: datetime) -> datetime | None:
+        return None if self._live is None else now - self._live
 
     async def _failed_attempt(
         self, row: OutboxRow, error: DeliveryError, counts: DispatchCounts

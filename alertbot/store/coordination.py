@@ -22,6 +22,8 @@ from typing import Any
 from alertbot.store.base import StoreBase
 from alertbot.store.model import CHANNELS, OutboxRow, outbox_row_from, parse_ts, ts
 
+LOCAL = "local"  # the one worker of an SQLite store
+
 
 class CoordinationMixin(StoreBase):
     """Workers, leases, claims and versions."""
@@ -82,9 +84,11 @@ class CoordinationMixin(StoreBase):
         *,
         fair_share: int | None = None,
         patience: timedelta = timedelta(0),
+        alive_since: datetime | None = None,
     ) -> bool:
         """Lease a source to `worker` until `until`, or renew its lease; False if another
-        worker holds it (or is claiming it at this moment).
+        worker holds it (or is claiming it at this moment). With `alive_since`, a holder
+        not heard from since then (`beat`) is dead: its lease is free before it expires.
 
         With `fair_share`, a worker that already holds that many leases takes a free one
         only after it has been free for `patience`: the sources spread over the workers
@@ -104,7 +108,7 @@ class CoordinationMixin(StoreBase):
                 return False
             holder, expires = row
             if holder != worker:
-                if expires >= ts(now) and holder:
+                if expires >= ts(now) and holder and self._alive(holder, alive_since):
                     return False
                 if fair_share is not None and expires > ts(now - patience):
                     held = db.execute(
@@ -118,6 +122,16 @@ class CoordinationMixin(StoreBase):
                 (worker, ts(until), name_key),
             )
             return True
+
+    def _alive(self, worker: str, since: datetime | None) -> bool:
+        """Whether `worker` was heard from since `since` (always, without `since`)."""
+        if since is None:
+            return True
+        return bool(
+            self._value(
+                "SELECT 1 FROM workers WHERE id = ? AND heartbeat >= ?", (worker, ts(since))
+            )
+        )
 
     def release_sources(self, worker: str, names: Sequence[str] | None = None) -> None:
         """Give up `worker`'s leases (of `names` only, when given), free at once."""
@@ -140,6 +154,7 @@ class CoordinationMixin(StoreBase):
         limit: int = 100,
         channels: Sequence[str] | None = None,
         pace: timedelta = timedelta(seconds=1),
+        alive_since: datetime | None = None,
     ) -> list[OutboxRow]:
         """Claim for `worker`, until `until`, the pending rows due at `now` (oldest first,
         of `channels` when given) that no other worker holds; `due`, for several workers.
@@ -147,30 +162,52 @@ class CoordinationMixin(StoreBase):
         A recipient is served by one worker at a time: a row is left out while another
         worker holds a row of the same recipient, or sent one less than `pace` ago, so two
         workers never send one chat two messages in the same second (each worker paces
-        the chats it sends to, `alertbot.notify.pacing`)."""
+        the chats it sends to, `alertbot.notify.pacing`). With `alive_since`, the claims
+        of a worker not heard from since then are void (it died mid-send)."""
         wanted = list(CHANNELS if channels is None else channels)
         marks = ", ".join("?" * len(wanted))
+        held, held_params = _held_claim("outbox", now, alive_since)
+        held_other, other_params = _held_claim("other", now, alive_since)
         with self._write() as db:
             rows = db.execute(
                 "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
                 " SELECT id FROM outbox WHERE state = 'pending' AND next_attempt <= ?"
-                f" AND channel IN ({marks})"
-                " AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?)"
+                f" AND channel IN ({marks}) AND (claimed_by = ? OR NOT ({held}))"
                 " AND NOT EXISTS (SELECT 1 FROM outbox AS other"
                 "  WHERE other.channel = outbox.channel AND other.recipient = outbox.recipient"
-                "  AND other.claimed_by <> ? AND ((other.state = 'pending'"
-                "  AND other.claimed_until >= ?)"
+                f"  AND other.claimed_by <> ? AND ((other.state = 'pending' AND {held_other})"
                 "  OR (other.state = 'sent' AND other.finished >= ?)))"
                 f" ORDER BY next_attempt, id LIMIT ?{self._skip_locked}) RETURNING *",
                 (
-                    worker, ts(until), ts(now), *wanted, ts(now), worker, worker, ts(now),
-                    ts(now - pace), limit,
+                    worker, ts(until), ts(now), *wanted, worker, *held_params, worker,
+                    *other_params, ts(now - pace), limit,
                 ),
             )  # fmt: skip
             keys = [d[0] for d in rows.description]
             claimed = [dict(zip(keys, row, strict=True)) for row in rows.fetchall()]
         claimed.sort(key=lambda r: (r["next_attempt"], r["id"]))
         return [outbox_row_from(r) for r in claimed]
+
+    def renew_claim(
+        self,
+        row_id: int,
+        worker: str,
+        now: datetime,
+        until: datetime,
+        alive_since: datetime | None = None,
+    ) -> bool:
+        """Keep claiming a pending row for `worker` until `until` (right before sending
+        it); False if it is no longer pending, or another worker claimed it since
+        `worker`'s claim ran out."""
+        held, params = _held_claim("outbox", now, alive_since)
+        with self._write() as db:
+            return bool(
+                db.execute(
+                    "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id = ?"
+                    f" AND state = 'pending' AND (claimed_by = ? OR NOT ({held}))",
+                    (worker, ts(until), row_id, worker, *params),
+                ).rowcount
+            )
 
     def release_claims(self, worker: str) -> None:
         """Give up `worker`'s claims on rows not yet sent (a worker stopping)."""
@@ -182,3 +219,16 @@ class CoordinationMixin(StoreBase):
             "UPDATE outbox SET claimed_until = NULL WHERE claimed_by = ? AND state = 'pending'",
             (worker,),
         )
+
+
+def _held_claim(
+    table: str, now: datetime, alive_since: datetime | None
+) -> tuple[str, tuple[str, ...]]:
+    """SQL true when `table`'s row is claimed by a worker that may still send it: the
+    claim has not run out and (with `alive_since`) its worker was heard from since then;
+    and its parameters."""
+    condition = f"coalesce({table}.claimed_until, '') >= ?"
+    if alive_since is None:
+        return condition, (ts(now),)
+    alive = f"{table}.claimed_by IN (SELECT id FROM workers WHERE heartbeat >= ?)"
+    return f"{condition} AND {alive}", (ts(now), ts(alive_since))
