@@ -1,10 +1,11 @@
 """Putting `alertbot run` together: the store, the notifiers, Telegram, email, the App.
 
-    open_app(config, lemmatizer)  -> Runtime(app, notifiers, stack)
+    open_app(config, lemmatizer)  -> Runtime(app, notifiers, stack, metrics)
       Store.open, config watches synced
       notifiers: Telegram (with a token) or the console; email for `email.alert_to`
       Pipeline (watches of the config and of every chat), Fetcher, Poller, Dispatcher
       App (alertbot.scheduler), with the bot's handlers and the daily recap when configured
+      Metrics, fed by the scheduler and the dispatcher; `run` serves them with `[metrics]`
 
 Also what `alertbot run` prints at start and after `--once`, and its signal handling: a
 run told to stop has exited `GRACE + EXIT_MARGIN` seconds later, whatever is still stuck.
@@ -37,6 +38,7 @@ from alertbot.bot.service import WatchService
 from alertbot.bot.subscriptions import EmailSubscriptions
 from alertbot.clock import utc_now
 from alertbot.config import Config, nothing_to_poll
+from alertbot.metrics import Metrics
 from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifier
 from alertbot.notify.alert import Alert
 from alertbot.notify.mail import alert_message
@@ -139,6 +141,7 @@ class Runtime:
     scheduler: Scheduler
     notifiers: dict[str, Notifier]
     stack: AsyncExitStack
+    metrics: Metrics
 
 
 async def open_app(
@@ -156,6 +159,7 @@ async def open_app(
     private thread). `notifiers` replaces the configured ones (tests and benchmarks).
     """
     stack = AsyncExitStack()
+    metrics = Metrics()
     try:
         db = StoreRunner.open(config.database)
         stack.callback(db.close)
@@ -177,7 +181,7 @@ async def open_app(
         await db.run(pipeline.load_index, store, now)
         fetcher = await stack.enter_async_context(Fetcher(config.polling))
         poller = await stack.enter_async_context(Poller(fetcher, executor=executor))
-        dispatcher = Dispatcher(db, notifiers, clock)
+        dispatcher = Dispatcher(db, notifiers, clock, metrics=metrics)
         daily = None
         if config.email is not None:
             email_config = config.email
@@ -197,6 +201,7 @@ async def open_app(
             telegram=telegram,
             daily=daily,
             tell_admins=partial(tell_admins, telegram, config),
+            metrics=metrics,
         )
         if telegram is not None:
             assert config.telegram is not None
@@ -222,7 +227,7 @@ async def open_app(
     except BaseException:
         await stack.aclose()
         raise
-    return Runtime(scheduler, notifiers, stack)
+    return Runtime(scheduler, notifiers, stack, metrics)
 
 
 def describe_start(config: Config, runtime: Runtime) -> list[str]:

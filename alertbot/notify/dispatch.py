@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from alertbot.metrics import Metrics
 from alertbot.notify.alert import alert_for
 from alertbot.notify.base import DeliveryError, Notifier
 from alertbot.store import OutboxRow, StoreRunner
@@ -67,8 +68,10 @@ class Dispatcher:
         clock: Callable[[], datetime],
         *,
         max_attempts: int = MAX_ATTEMPTS,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics if metrics is not None else Metrics()
         self._notifiers = dict(notifiers)
         self._clock = clock
         self._max_attempts = max_attempts
@@ -125,6 +128,7 @@ class Dispatcher:
         if alert is None:  # the story is gone: nothing can be said about it
             gone = "story no longer in the database"
             await self._db.run(store.mark_failed, row.id, gone, self._clock())
+            self._metrics.failed(row)
             counts.failed += 1
             return
         try:
@@ -132,7 +136,9 @@ class Dispatcher:
         except DeliveryError as exc:
             await self._failed_attempt(row, exc, counts)
             return
-        await self._db.run(store.mark_sent, row.id, self._clock(), ref)
+        sent_at = self._clock()
+        await self._db.run(store.mark_sent, row.id, sent_at, ref)
+        self._metrics.sent(row, sent_at)
         counts.sent += 1
 
     async def _failed_attempt(
@@ -146,6 +152,7 @@ class Dispatcher:
                 reason = f"{reason} (gave up after {attempts} attempts)"
             log.error("alert %d to %s %s failed: %s", row.id, row.channel, row.recipient, reason)
             await self._db.run(self._db.store.mark_failed, row.id, reason, now)
+            self._metrics.failed(row)
             counts.failed += 1
             return
         later = now + retry_delay(attempts, error.retry_after)
@@ -154,4 +161,5 @@ class Dispatcher:
             row.id, row.channel, row.recipient, reason, attempts + 1, later.isoformat(),
         )  # fmt: skip
         await self._db.run(self._db.store.mark_retry, row.id, reason, now, later)
+        self._metrics.retried(row)
         counts.retried += 1
