@@ -39,6 +39,7 @@ from alertbot.bot.subscriptions import EmailSubscriptions
 from alertbot.clock import utc_now
 from alertbot.config import Config, nothing_to_poll
 from alertbot.metrics import Metrics
+from alertbot.monitor import Monitor, serve_monitor
 from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifier
 from alertbot.notify.alert import Alert
 from alertbot.notify.mail import alert_message
@@ -347,8 +348,17 @@ async def run(
                 idle = nothing_to_poll(config, added, once=once)
                 if idle is not None:
                     raise idle
+                serving = None
+                if config.metrics is not None:
+                    monitor = Monitor(
+                        runtime.metrics, scheduler.db, lambda: scheduler.running, utc_now
+                    )
+                    server = serve_monitor(config.metrics.listen, monitor)
+                    serving = await runtime.stack.enter_async_context(server)
                 for line in describe_start(config, runtime):
                     echo(line)
+                if serving is not None:
+                    echo(f"/healthz and /metrics at {serving.url}")
                 if not once:
                     await scheduler.run_forever(stop)
                     echo("stopped")
