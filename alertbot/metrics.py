@@ -133,8 +133,7 @@ class Metrics:
         """A poll of a source ended (its articles are counted by `processed`)."""
         failed = outcome.error is not None
         self._polls.labels(outcome.source).inc()
-        if failed:
-            self._poll_failures.labels(outcome.source).inc()
+        self._poll_failures.labels(outcome.source).inc(int(failed))  # 0: the series exists
         self._failing.labels(outcome.source).set(int(failed))
 
     def forget_source(self, name: str) -> None:
