@@ -130,7 +130,11 @@ class Metrics:
         r.register(self._backlog)
 
     def polled(self, outcome: PollOutcome) -> None:
-        """A poll of a source ended (its articles are counted by `processed`)."""
+        """A poll of a source ended (its articles are counted by `processed`), or was
+        skipped because the source backs off after failing."""
+        if outcome.skipped:  # not a poll; but failing, also after a restart
+            self._failing.labels(outcome.source).set(1)
+            return
         failed = outcome.error is not None
         self._polls.labels(outcome.source).inc()
         self._poll_failures.labels(outcome.source).inc(int(failed))  # 0: the series exists

@@ -218,7 +218,9 @@ class Scheduler:
             and before.next_poll is not None
             and now < before.next_poll
         ):
-            return PollOutcome(name, skipped=True)
+            backing_off = PollOutcome(name, skipped=True)
+            self.metrics.polled(backing_off)
+            return backing_off
         outcome = PollOutcome(name)
         result = await self._within_deadline(
             source,

@@ -183,6 +183,25 @@ async def test_a_poll_its_matched_articles_and_their_alerts_show_on_metrics(
     assert (health.status_code, health.text) == (503, "scheduler not running\n")
 
 
+async def test_a_source_backing_off_after_a_restart_is_failing_without_a_poll(
+    tmp_path: Path, lemmatizer: Lemmatizer
+) -> None:
+    """A source that failed before a restart is skipped while it backs off (up to hours):
+    its `alertbot_source_failing` is 1 from its first skipped run, not from its next poll."""
+    config = load_config(write_config(tmp_path / "alertbot.toml", [("Down", CLOSED_PORT_URL)]))
+    runtime = await open_app(config, lemmatizer, stdout=io.StringIO())
+    async with runtime.stack:
+        (down,) = runtime.scheduler.sources.values()
+        assert (await runtime.scheduler.poll_source(down)).error is not None
+    restarted = await open_app(config, lemmatizer, stdout=io.StringIO())
+    async with restarted.stack, monitored(restarted) as base:
+        (down,) = restarted.scheduler.sources.values()
+        assert (await restarted.scheduler.poll_source(down)).skipped
+        page = await scrape(base)
+    assert value(page, "alertbot_source_failing", source="Down") == 1
+    assert ("alertbot_polls_total", (("source", "Down"),)) not in page
+
+
 async def test_healthz_is_200_while_the_scheduler_runs_and_503_once_it_stops(
     tmp_path: Path, lemmatizer: Lemmatizer
 ) -> None:
