@@ -29,6 +29,8 @@ from alertbot.config import ListenAddress, load_config, validate_config
 from alertbot.errors import ListenError
 from alertbot.metrics import Metrics
 from alertbot.monitor import Monitor, serve_monitor
+from alertbot.scheduler import PollOutcome
+from alertbot.sources.model import FetchError, FetchErrorKind
 from alertbot.store import StoreRunner
 from alertbot.text.lemmatize import Lemmatizer
 from alertbot.watch.match import Matcher
@@ -254,6 +256,21 @@ async def test_the_bot_role_is_held_while_telegram_polling_runs(
     assert value(held, "alertbot_role", role="bot") == 1
     assert value(held, "alertbot_role", role="clusterer") == 1
     assert value(released, "alertbot_role", role="bot") == 0
+
+
+def test_a_removed_source_leaves_the_page() -> None:
+    """A source removed from Telegram (/removesource) while failing would keep the
+    "source failing" alert firing until a restart: its series go with it."""
+    metrics = Metrics()
+    error = FetchError(FetchErrorKind.TIMEOUT, "timed out")
+    metrics.polled(PollOutcome("Added", error=error))
+    metrics.polled(PollOutcome("Kept"))
+    assert value(samples(metrics.render().decode()), "alertbot_source_failing", source="Added")
+    metrics.forget_source("Added")
+    metrics.forget_source("Never polled")
+    page = samples(metrics.render().decode())
+    assert not [key for key in page if ("source", "Added") in key[1]]
+    assert value(page, "alertbot_polls_total", source="Kept") == 1
 
 
 # -- the store behind the pages ----------------------------------------------------------
