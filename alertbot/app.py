@@ -1,10 +1,11 @@
 """Putting `alertbot run` together: the store, the notifiers, Telegram, email, the App.
 
-    open_app(config, lemmatizer)  -> Runtime(app, notifiers, stack)
+    open_app(config, lemmatizer)  -> Runtime(app, notifiers, stack, metrics)
       Store.open, config watches synced
       notifiers: Telegram (with a token) or the console; email for `email.alert_to`
       Pipeline (watches of the config and of every chat), Fetcher, Poller, Dispatcher
       App (alertbot.scheduler), with the bot's handlers and the daily recap when configured
+      Metrics, fed by the scheduler and the dispatcher; `run` serves them with `[metrics]`
 
 Also what `alertbot run` prints at start and after `--once`, and its signal handling: a
 run told to stop has exited `GRACE + EXIT_MARGIN` seconds later, whatever is still stuck.
@@ -37,6 +38,8 @@ from alertbot.bot.service import WatchService
 from alertbot.bot.subscriptions import EmailSubscriptions
 from alertbot.clock import utc_now
 from alertbot.config import Config, nothing_to_poll
+from alertbot.metrics import Metrics
+from alertbot.monitor import Monitor, serve_monitor
 from alertbot.notify import ConsoleNotifier, DispatchCounts, Dispatcher, Notifier
 from alertbot.notify.alert import Alert
 from alertbot.notify.mail import alert_message
@@ -140,6 +143,7 @@ class Runtime:
     scheduler: Scheduler
     notifiers: dict[str, Notifier]
     stack: AsyncExitStack
+    metrics: Metrics
 
 
 async def open_app(
@@ -157,6 +161,7 @@ async def open_app(
     private thread). `notifiers` replaces the configured ones (tests and benchmarks).
     """
     stack = AsyncExitStack()
+    metrics = Metrics()
     try:
         db = StoreRunner.open(config.store_target)
         stack.callback(db.close)
@@ -181,8 +186,9 @@ async def open_app(
         fetcher = await stack.enter_async_context(Fetcher(config.polling))
         poller = await stack.enter_async_context(Poller(fetcher, executor=executor))
         dispatcher = Dispatcher(
-            db, notifiers, clock, worker=workers.name, live=LIVE if workers.shared else None
-        )
+            db, notifiers, clock, worker=workers.name, live=LIVE if workers.shared else None,
+            metrics=metrics,
+        )  # fmt: skip
         daily = None
         if config.email is not None:
             email_config = config.email
@@ -203,6 +209,7 @@ async def open_app(
             daily=daily,
             tell_admins=partial(tell_admins, telegram, config),
             workers=workers,
+            metrics=metrics,
         )
         await workers.open(len(scheduler.sources))
         if telegram is not None:
@@ -229,7 +236,7 @@ async def open_app(
     except BaseException:
         await stack.aclose()
         raise
-    return Runtime(scheduler, notifiers, stack)
+    return Runtime(scheduler, notifiers, stack, metrics)
 
 
 def describe_start(config: Config, runtime: Runtime) -> list[str]:
@@ -355,8 +362,17 @@ async def run(
                 idle = nothing_to_poll(config, added, once=once)
                 if idle is not None:
                     raise idle
+                serving = None
+                if config.metrics is not None:
+                    monitor = Monitor(
+                        runtime.metrics, scheduler.db, lambda: scheduler.running, utc_now
+                    )
+                    server = serve_monitor(config.metrics.listen, monitor)
+                    serving = await runtime.stack.enter_async_context(server)
                 for line in describe_start(config, runtime):
                     echo(line)
+                if serving is not None:
+                    echo(f"/healthz and /metrics at {serving.url}")
                 if not once:
                     await scheduler.run_forever(stop)
                     echo("stopped")

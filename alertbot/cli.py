@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
@@ -23,7 +24,7 @@ import click
 from alertbot.errors import AlertbotError, ConfigError
 
 if TYPE_CHECKING:
-    from alertbot.config import Config
+    from alertbot.config import Config, ListenAddress
     from alertbot.stories.stream import StreamItem
     from alertbot.text.lemmatize import Lemmatizer
     from alertbot.watch.match import Matcher, WatchMatch
@@ -363,16 +364,40 @@ def _read_stream_items(source: IO[bytes]) -> Iterator[tuple[int, StreamItem | st
         yield lineno, StreamItem(item["id"], title, item["text"], item["outlet"], published)
 
 
+def _listen_address(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> ListenAddress | None:
+    """`--listen HOST:PORT`, checked as `[metrics] listen` is."""
+    if value is None:
+        return None
+    from alertbot.config import parse_listen
+
+    try:
+        return parse_listen(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @cli.command()
 @config_option
 @click.option("--once", is_flag=True, help="Poll every source once, deliver everything, exit.")
-def run(config_file: Path | None, once: bool) -> None:
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    callback=_listen_address,
+    help="Serve /healthz and /metrics (Prometheus) there, e.g. 127.0.0.1:9108 (default: the"
+    " config's [metrics] listen, else not at all).",
+)
+def run(config_file: Path | None, once: bool, listen: ListenAddress | None) -> None:
     """Poll the sources and deliver alerts: the main job."""
+    from alertbot.config import MetricsConfig
     from alertbot.runlock import hold_run_lock
 
     setup_logging()
     try:
         config = _config(config_file)
+        if listen is not None:  # the option wins over [metrics] listen
+            config = replace(config, metrics=MetricsConfig(listen))
         # Taken before the slow imports and the morphology load, so that a second run on
         # the same SQLite file is refused at once. Workers sharing a PostgreSQL store
         # share the work instead (alertbot.workers).

@@ -16,6 +16,7 @@ past each one and returns them all.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -43,6 +44,10 @@ T = TypeVar("T")
 
 # `scheme://` at the start of a value (RFC 3986 scheme letters): a URL, not a file path.
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+# A host name to bind: dot-separated labels of letters, digits and inner hyphens.
+_HOST_NAME = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,25 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class ListenAddress:
+    """Where `alertbot run` serves /healthz and /metrics: a host (an IP address or a name)
+    and a port. Only that address is bound; there is no default."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """The `[metrics]` section (or `alertbot run --listen`, which wins)."""
+
+    listen: ListenAddress
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, validated."""
 
@@ -124,6 +148,7 @@ class Config:
     # `database = "postgresql://..."`: the server's URL (`database` is then only the
     # caches' folder, `state/`, and several workers may share the store).
     database_url: str | None = None
+    metrics: MetricsConfig | None = None  # `[metrics]`: serve /healthz and /metrics
 
     @property
     def store_target(self) -> Path | str:
@@ -145,6 +170,43 @@ class Config:
     def shared_store(self) -> bool:
         """Whether several workers may run on this store (PostgreSQL)."""
         return self.database_url is not None
+
+
+def parse_listen(value: str) -> ListenAddress:
+    """`host:port` (`[address]:port` for IPv6) as a ListenAddress; a ValueError saying
+    what is wrong otherwise."""
+    example = "e.g. 127.0.0.1:9108"
+    if value.startswith("["):
+        host, bracket, port = value[1:].partition("]:")
+        if not bracket:
+            raise ValueError(f"expected [address]:port, e.g. [::1]:9108, got {value!r}")
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{host!r} in brackets is not an IPv6 address") from None
+    else:
+        host, colon, port = value.rpartition(":")
+        if not colon:
+            raise ValueError(f"expected host:port, {example}, got {value!r}")
+        if ":" in host:
+            raise ValueError(f"an IPv6 address goes in brackets, e.g. [::1]:9108, got {value!r}")
+        if not host:
+            raise ValueError(f"no host in {value!r}: give the address to bind, {example}")
+        if not _HOST_NAME.fullmatch(host) or (
+            host.replace(".", "").isdigit() and not _is_ipv4(host)
+        ):
+            raise ValueError(f"{host!r} is not an IP address or host name")
+    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+        raise ValueError(f"the port must be a number from 1 to 65535, got {port!r}")
+    return ListenAddress(host, int(port))
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_duration(value: str, key: str, path: str | None = None) -> int:
@@ -540,6 +602,16 @@ def _read_config(
         )
         t.done()
 
+    metrics = None
+    if (t := root.table("metrics")) is not None:
+        listen = t.text("listen")
+        if not t.bad("listen"):
+            try:
+                metrics = MetricsConfig(parse_listen(listen))
+            except ValueError as exc:
+                t.fail("listen", str(exc))
+        t.done()
+
     sources = []
     seen_names: set[str] = set()
     for t in root.array_of_tables("source"):
@@ -577,6 +649,7 @@ def _read_config(
         sources=tuple(sources),
         watches=watches,
         exclusions=exclusions,
+        metrics=metrics,
     )
 
 

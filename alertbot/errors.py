@@ -12,6 +12,8 @@
     │                          corrupt, too new (alertbot.store.model)
     ├── RunLockError           another `alertbot run` holds the database (names its
     │                          pid), or its lock file cannot be made (alertbot.runlock)
+    ├── ListenError            `run --listen`'s address cannot be served: in use, not
+    │                          this machine's (names it; alertbot.monitor)
     ├── DeliveryError          a message was not delivered: permanent, or retried later
     │   │                      (alertbot.notify.base)
     │   └── SmtpError          the SMTP server refused or failed (alertbot.notify.smtp)
@@ -63,3 +65,7 @@ class RunLockError(AlertbotError):
         self.path = path
         self.detail = message
         super().__init__(f"{path}: {message}" if path else message)
+
+
+class ListenError(AlertbotError):
+    """The address for /healthz and /metrics cannot be bound; the message names it."""

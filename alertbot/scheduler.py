@@ -51,6 +51,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from alertbot.clock import utc_now
 from alertbot.config import Config, SourceConfig
 from alertbot.errors import SourceExistsError
+from alertbot.metrics import Metrics
 from alertbot.notify import DispatchCounts, Dispatcher
 from alertbot.pipeline import Pipeline, ProcessCounts
 from alertbot.sources.health import SourceHealth, after_failure, after_success
@@ -132,10 +133,12 @@ class Scheduler:
         daily: DailyRecap | None = None,
         tell_admins: Callable[[str], Awaitable[None]] | None = None,
         workers: Workers | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         # What of the work is this process's (alertbot.workers): all of it on SQLite.
         self.workers = workers if workers is not None else Workers(db, url=None, clock=clock)
+        self.metrics = metrics if metrics is not None else Metrics()
         self.tell_admins = tell_admins  # tells the Telegram admins (app.tell_admins)
         self.telegram = telegram
         self.daily = daily
@@ -156,6 +159,11 @@ class Scheduler:
             if runtime_source.name.casefold() not in self.sources:
                 self._add(Source(runtime_source, trusted=False))
         self._stopping = False
+
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler runs its jobs: from `run_forever`'s start to its shutdown."""
+        return self._scheduler is not None and self._scheduler.running and not self._stopping
 
     @property
     def store(self) -> Store:
@@ -221,7 +229,9 @@ class Scheduler:
             and before.next_poll is not None
             and now < before.next_poll
         ):
-            return PollOutcome(name, skipped=True)
+            backing_off = PollOutcome(name, skipped=True)
+            self.metrics.polled(backing_off)
+            return backing_off
         outcome = PollOutcome(name)
         result = await self._within_deadline(
             source,
@@ -271,6 +281,7 @@ class Scheduler:
         await self.db.run_bulk(
             self.db.store.save_source_state, name, source.config.url, health, saved
         )
+        self.metrics.polled(outcome)
         if outcome.counts.queued:
             log.info("source %r: %d new alerts queued", name, outcome.counts.queued)
         self._log_left_out(name, outcome)
@@ -299,9 +310,11 @@ class Scheduler:
         counts = ProcessCounts()
         for start in range(0, len(prepared), RECORD_CHUNK):
             chunk = prepared[start : start + RECORD_CHUNK]
-            counts.add(
-                await self.db.run_bulk(self.pipeline.record, self.db.store, chunk, self.clock())
+            recorded = await self.db.run_bulk(
+                self.pipeline.record, self.db.store, chunk, self.clock()
             )
+            self.metrics.processed(recorded)
+            counts.add(recorded)
         return counts
 
     async def _within_deadline(
@@ -383,6 +396,7 @@ class Scheduler:
         telegram = self.telegram
         assert telegram is not None
         await self.workers.keep_role("bot", telegram.start, telegram.stop)
+        self.metrics.set_role("bot", self.workers.holds("bot"))
 
     def _job(
         self, make: Callable[[], Awaitable[object]], what: str
@@ -489,6 +503,7 @@ class Scheduler:
         if removed is None:
             return None
         self.sources.pop(name.casefold(), None)
+        self.metrics.forget_source(removed.name)
         if self._scheduler is not None:
             job = self._scheduler.get_job(f"poll:{name.casefold()}")
             if job is not None:
@@ -508,6 +523,7 @@ class Scheduler:
         scheduler = AsyncIOScheduler(timezone=self.config.timezone)
         self.schedule(scheduler)
         scheduler.start()
+        self.metrics.set_role("clusterer", True)  # one process holds every role
         switch_interval = sys.getswitchinterval()
         if self.telegram is not None:
             # The event loop that answers commands needs the GIL each time it wakes, while
@@ -519,6 +535,7 @@ class Scheduler:
             if not self.workers.shared:  # else the worker holding the bot (keep_bot)
                 self.workers.roles.add("bot")
                 self.telegram.start()
+                self.metrics.set_role("bot", True)
         try:
             await stop.wait()
         finally:
@@ -533,6 +550,7 @@ class Scheduler:
         self.dispatcher.stop()
         if self.telegram is not None:
             await self.telegram.stop()
+            self.metrics.set_role("bot", False)
         if scheduler is not None and scheduler.running:
             scheduler.pause()
         running = dict(self._running)
@@ -547,6 +565,7 @@ class Scheduler:
                 await asyncio.wait(late, timeout=1.0)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        self.metrics.set_role("clusterer", False)
         await self._stop_pipeline()
 
     async def _stop_pipeline(self) -> None:

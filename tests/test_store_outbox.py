@@ -94,3 +94,24 @@ def test_a_reopened_store_still_has_the_sent_mark(tmp_path):
     assert again.outbox_row(row_id).state == "sent"
     assert again.pending_count() == 0
     again.close()
+
+
+def test_backlog_counts_pending_rows_per_channel_with_the_oldest(store):
+    """Pins `Store.backlog` (/metrics' outbox gauges): pending rows per channel and the
+    oldest one's creation time; every channel listed, an empty one as 0 and None."""
+    assert [(b.channel, b.pending, b.oldest) for b in store.backlog()] == [
+        ("telegram", 0, None), ("email", 0, None), ("console", 0, None),
+    ]  # fmt: skip
+    to_desk, to_mail = queue(store, recipients=(DESK, MAIL))
+    later = NOW + timedelta(minutes=5)
+    store.record_item(
+        NewItem(article("https://ahram.example/2"), "h2", None, None, ["Naryshkin"], "", [DESK]),
+        later,
+    )
+    by_channel = {b.channel: (b.pending, b.oldest) for b in store.backlog()}
+    assert by_channel == {"telegram": (2, NOW), "email": (1, NOW), "console": (0, None)}
+
+    store.mark_sent(to_desk, later)
+    store.mark_retry(to_mail, "timeout", later, later + timedelta(minutes=1))  # still pending
+    by_channel = {b.channel: (b.pending, b.oldest) for b in store.backlog()}
+    assert by_channel == {"telegram": (1, later), "email": (1, NOW), "console": (0, None)}

@@ -17,8 +17,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import signal
 import shutil
+import signal
 import socket
 import subprocess
 from dataclasses import dataclass, field

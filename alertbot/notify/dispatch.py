@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from alertbot.metrics import Metrics
 from alertbot.notify.alert import alert_for
 from alertbot.notify.base import DeliveryError, Notifier
 from alertbot.store import OutboxRow, StoreRunner
@@ -79,11 +80,13 @@ class Dispatcher:
         max_attempts: int = MAX_ATTEMPTS,
         worker: str = LOCAL,
         live: timedelta | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
         self._worker = worker  # the name its outbox claims are under (alertbot.workers)
         # Several workers: a claim of one not heard from for `live` is void (it died).
         self._live = live
+        self._metrics = metrics if metrics is not None else Metrics()
         self._notifiers = dict(notifiers)
         self._clock = clock
         self._max_attempts = max_attempts
@@ -150,6 +153,7 @@ class Dispatcher:
         if alert is None:  # the story is gone: nothing can be said about it
             gone = "story no longer in the database"
             await self._db.run(store.mark_failed, row.id, gone, self._clock())
+            self._metrics.failed(row)
             counts.failed += 1
             return
         try:
@@ -157,7 +161,9 @@ class Dispatcher:
         except DeliveryError as exc:
             await self._failed_attempt(row, exc, counts)
             return
-        await self._db.run(store.mark_sent, row.id, self._clock(), ref)
+        sent_at = self._clock()
+        await self._db.run(store.mark_sent, row.id, sent_at, ref)
+        self._metrics.sent(row, sent_at)
         counts.sent += 1
 
     def _alive_since(self, now: datetime) -> datetime | None:
@@ -174,6 +180,7 @@ class Dispatcher:
                 reason = f"{reason} (gave up after {attempts} attempts)"
             log.error("alert %d to %s %s failed: %s", row.id, row.channel, row.recipient, reason)
             await self._db.run(self._db.store.mark_failed, row.id, reason, now)
+            self._metrics.failed(row)
             counts.failed += 1
             return
         later = now + retry_delay(attempts, error.retry_after)
@@ -182,4 +189,5 @@ class Dispatcher:
             row.id, row.channel, row.recipient, reason, attempts + 1, later.isoformat(),
         )  # fmt: skip
         await self._db.run(self._db.store.mark_retry, row.id, reason, now, later)
+        self._metrics.retried(row)
         counts.retried += 1

@@ -131,6 +131,16 @@ class OutboxRow:
 
 
 @dataclass(frozen=True)
+class OutboxBacklog:
+    """What waits for delivery through one channel: how many rows, and the oldest's
+    `created` (None when nothing waits)."""
+
+    channel: str
+    pending: int
+    oldest: datetime | None
+
+
+@dataclass(frozen=True)
 class Chat:
     """A Telegram chat the bot has talked to."""
 

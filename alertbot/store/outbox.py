@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from alertbot.store.base import StoreBase
-from alertbot.store.model import CHANNELS, OutboxRow, outbox_row_from, ts
+from alertbot.store.model import (
+    CHANNELS,
+    OutboxBacklog,
+    OutboxRow,
+    outbox_row_from,
+    parse_ts_or_none,
+    ts,
+)
 from alertbot.stories import StoryId
 
 
@@ -122,6 +129,22 @@ class OutboxMixin(StoreBase):
         return self._value(
             "SELECT count(*) FROM outbox WHERE state = 'pending' AND channel = ?", (channel,)
         )
+
+    def backlog(self) -> list[OutboxBacklog]:
+        """What waits for delivery, per channel (each of `CHANNELS`, nothing waiting
+        included): the count and the oldest row's creation time, for /metrics."""
+        rows = self._rows(
+            "SELECT channel, count(*) AS pending, min(created) AS oldest FROM outbox"
+            " WHERE state = 'pending' GROUP BY channel"
+        )
+        found = {r["channel"]: r for r in rows}
+        channels = [*CHANNELS, *sorted(set(found) - set(CHANNELS))]
+        return [
+            OutboxBacklog(c, found[c]["pending"], parse_ts_or_none(found[c]["oldest"]))
+            if c in found
+            else OutboxBacklog(c, 0, None)
+            for c in channels
+        ]
 
     def failed_rows(self, limit: int = 100) -> list[OutboxRow]:
         """Rows given up on, most recent first, for `alertbot status`."""
