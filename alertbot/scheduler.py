@@ -390,6 +390,28 @@ class Scheduler:
         await self.workers.beat()
         if await self.workers.watchlist_moved():
             await self.set_chat_watches()
+        if await self.workers.sources_moved():
+            await self._take_up_runtime_sources()
+
+    async def _take_up_runtime_sources(self) -> None:
+        """Schedule the sources another worker added from Telegram, and drop those it
+        removed (config sources stay)."""
+        stored = await self.db.run(self.db.store.runtime_sources)
+        keys = {config.name.casefold(): config for config in stored}
+        for key, config in keys.items():
+            if key not in self.sources:
+                source = Source(config, trusted=False)
+                self._add(source)
+                if self._scheduler is not None and self._scheduler.running:
+                    self._schedule_source(source, self.clock())
+                log.info("source %r: added by another worker", config.name)
+        for key, source in list(self.sources.items()):
+            if not source.trusted and key not in keys:
+                del self.sources[key]
+                if self._scheduler is not None and self._scheduler.get_job(f"poll:{key}"):
+                    self._scheduler.remove_job(f"poll:{key}")
+                log.info("source %r: removed by another worker", source.config.name)
+        self.workers.sources_known(len(self.sources))
 
     async def keep_bot(self) -> None:
         """Answer commands while this worker holds the bot (one worker per token)."""

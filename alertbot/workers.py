@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from alertbot.store import StoreRunner
+from alertbot.store.base import SOURCES
 from alertbot.store.coordination import LOCAL
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ class Workers:
         self._held: set[str] = set()  # roles whose advisory lock the connection holds
         self._sources_known = 1
         self._watchlist = -1
+        self._sources_version = -1
         self._closed = False
 
     @property
@@ -91,6 +93,7 @@ class Workers:
         """Say this worker is alive (PostgreSQL: and connect for the advisory locks)."""
         self._sources_known = max(1, sources)
         self._watchlist = await self.db.run(self.db.store.version)
+        self._sources_version = await self.db.run(self.db.store.version, SOURCES)
         if self.shared:
             await self._connect()
             await self.beat()
@@ -144,6 +147,16 @@ class Workers:
         version = await self.db.run(self.db.store.version)
         moved = version != self._watchlist
         self._watchlist = version
+        return moved
+
+    async def sources_moved(self) -> bool:
+        """Whether sources were added or removed from Telegram since this worker last
+        asked (False on SQLite, as `watchlist_moved`)."""
+        if not self.shared:
+            return False
+        version = await self.db.run(self.db.store.version, SOURCES)
+        moved = version != self._sources_version
+        self._sources_version = version
         return moved
 
     def watchlist_seen(self, version: int) -> None:

@@ -140,3 +140,19 @@ def test_a_chat_id_beyond_32_bits_is_kept(url):
         assert [w.name for w in store.all_chat_watches()[chat]] == ["Naryshkin"]
     finally:
         store.close()
+
+
+def test_a_lost_connection_fails_one_call_and_the_next_connects_again(url):
+    """The server restarted or dropped the worker's connection: the call that finds out
+    fails (and is retried by its caller: a poll, a dispatch); the store goes on."""
+    store = Store.open(url)
+    try:
+        backend = store._value("SELECT pg_backend_pid()")
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        with pytest.raises(psycopg.OperationalError):
+            store.pending_count()
+        assert store.pending_count() == 0
+        assert store._value("SELECT pg_backend_pid()") != backend
+    finally:
+        store.close()

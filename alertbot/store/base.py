@@ -11,6 +11,7 @@ from typing import Any
 from alertbot.store.engine import Engine
 
 WATCHLIST = "watchlist"  # the version of every chat's watches and exclusions
+SOURCES = "sources"  # the version of the sources added from Telegram
 
 
 class StoreBase:

@@ -102,6 +102,7 @@ class PostgresEngine:
     def __init__(self, conn: psycopg.Connection[Any], url: str) -> None:
         self.conn = conn
         self.url = url
+        self._closing = False
 
     @classmethod
     def connect(cls, url: str, *, application: str = "alertbot") -> PostgresEngine:
@@ -118,13 +119,25 @@ class PostgresEngine:
             raise StoreError(f"cannot connect: {_first_line(exc)}", path=redact(url)) from None
         return cls(conn, url)
 
+    def _usable(self) -> None:
+        """Connect again if the connection was lost (the server restarted, the network
+        failed), between transactions: the statement that found it lost failed, and the
+        next one is tried on a new connection."""
+        if (self.conn.broken or self.conn.closed) and not self._closing:
+            fresh = PostgresEngine.connect(self.url)
+            self.conn = fresh.conn
+
     def execute(self, sql: str, params: Params = ()) -> Cursor:
+        if not self.in_transaction:
+            self._usable()
         if not params:  # no placeholders to fill: psycopg takes the text as it is
             return self.conn.execute(sql)
         return self.conn.execute(_postgres_sql(sql), params)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        if not self.in_transaction:
+            self._usable()
         with self.conn.transaction():
             yield
 
@@ -132,9 +145,12 @@ class PostgresEngine:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self.conn.info.transaction_status != TransactionStatus.IDLE
+        return self.conn.info.transaction_status not in (
+            TransactionStatus.IDLE, TransactionStatus.UNKNOWN
+        )  # fmt: skip
 
     def close(self) -> None:
+        self._closing = True
         self.conn.close()
 
 

@@ -320,12 +320,14 @@ ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
 CREATE INDEX outbox_recipient ON outbox(channel, recipient, state);
 
 -- Counters every worker watches: 'watchlist' goes up with each change of a chat's
--- watches or exclusions, so that the workers that did not make it compile them again.
+-- watches or exclusions, 'sources' with each source added or removed from Telegram, so
+-- that the workers that did not make the change take it up.
 CREATE TABLE versions (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
-INSERT INTO versions (name, value) VALUES ('watchlist', 0)
+INSERT INTO versions (name, value) VALUES ('watchlist', 0);
+INSERT INTO versions (name, value) VALUES ('sources', 0)
 """
 
 

@@ -25,6 +25,7 @@ from alertbot.runlock import unwritable
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Skipped, SkipReason, Validators
 from alertbot.store import schema
+from alertbot.store.base import SOURCES
 from alertbot.store.chats import ChatsMixin
 from alertbot.store.coordination import CoordinationMixin
 from alertbot.store.engine import PostgresEngine, SqliteEngine
@@ -241,6 +242,7 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin, CoordinationMixin)
     def add_runtime_source(self, source: SourceConfig, added_by: int | None, now: datetime) -> bool:
         """Remember a source added from Telegram; False if one of that name exists."""
         with self._write() as db:
+            self.bump(SOURCES)
             cursor = db.execute(
                 "INSERT INTO runtime_sources (name, name_key, url, type, added_by, added_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -251,6 +253,7 @@ class Store(ItemsMixin, OutboxMixin, ChatsMixin, RecapsMixin, CoordinationMixin)
     def remove_runtime_source(self, name: str) -> SourceConfig | None:
         """Forget a source added from Telegram (any case of its name); None if there is none."""
         with self._write() as db:
+            self.bump(SOURCES)
             rows = self._rows(
                 "SELECT name, url, type FROM runtime_sources WHERE name_key = ?",
                 (name.casefold(),),
