@@ -23,7 +23,6 @@ Each worker writes its row in `workers` every `HEARTBEAT` (what it holds), read 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import os
@@ -174,8 +173,8 @@ class Workers:
         until = now + interval + timedelta(seconds=deadline) + LEASE_MARGIN
         # (A dead holder's lease is free once it has not been heard from for LIVE.)
         store = self.db.store
-        live = await self.db.run(store.live_workers, now - LIVE)
-        fair = math.ceil(self._sources_known / max(1, len(live)))
+        live = await self.db.run(store.live_worker_count, now - LIVE)
+        fair = math.ceil(self._sources_known / max(1, live))
         return await self.db.run(
             store.claim_source, key, self.name, now, until, fair_share=fair, patience=interval,
             alive_since=now - LIVE,
@@ -269,14 +268,3 @@ class Workers:
         elif had and not has:
             log.warning("workers: %s lost the %s role", self.name, role)
             await lost()
-
-
-async def wait_for_role(workers: Workers, role: str, timeout: float) -> bool:
-    """Try to take `role` until `timeout` seconds pass (tests and tools)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while loop.time() < end:
-        if await workers.take(role):
-            return True
-        await asyncio.sleep(ROLE_RETRY.total_seconds())
-    return False

@@ -125,3 +125,27 @@ def test_everything_an_operator_looks_for(store: Store, tmp_path):
         " HTTP 400: chat not found"
     ) in out
     assert "Last recap: 2025-02-28 (sent 2025-03-01 08:00)" in out
+
+
+def test_several_workers_on_postgresql_are_listed_with_what_each_holds(store, tmp_path):
+    shared = config(tmp_path / "alertbot.db", database_url="postgresql://alertbot:pw@db/alerts")
+    store.beat("alpha:11:ab", "alpha", 11, NOW - timedelta(hours=1), ["bot"], NOW)
+    store.beat("beta:22:cd", "beta", 22, NOW - timedelta(hours=1), [], NOW)
+    store.beat("gone:33:ef", "gone", 33, NOW - timedelta(days=1), ["bot"], NOW - timedelta(hours=2))
+    store.claim_source("bbc arabic", "alpha:11:ab", NOW, NOW + timedelta(minutes=10))
+    store.claim_source("ahram", "beta:22:cd", NOW, NOW + timedelta(minutes=10))
+    out = lines(render_status(shared, store, NOW))
+    assert "database: postgresql://alertbot:***@db/alerts (schema 9)" in out
+    assert "Workers (2 live)" in out
+    alpha = out.index("alpha:11:ab (since 2025-03-01 13:00, last heard 2025-03-01 14:00)")
+    assert out[alpha + 1] == "roles: bot; sources leased: 1 (bbc arabic)"
+    assert "roles: none; sources leased: 1 (ahram)" in out
+    assert not any("gone:33" in line for line in out)
+    # Nobody holding the bot is said, since nobody then answers commands.
+    store.beat("alpha:11:ab", "alpha", 11, NOW - timedelta(hours=1), [], NOW)
+    assert "no worker holds the Telegram bot: commands go unanswered" in lines(
+        render_status(shared, store, NOW)
+    )
+    # SQLite: one process, no such section.
+    assert not any(line.startswith("Workers") for line in lines(
+        render_status(config(tmp_path / "alertbot.db"), store, NOW)))  # fmt: skip

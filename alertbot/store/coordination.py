@@ -73,6 +73,10 @@ class CoordinationMixin(StoreBase):
             r["sources"] = [lease["name_key"] for lease in leases if lease["worker"] == r["id"]]
         return rows
 
+    def live_worker_count(self, since: datetime) -> int:
+        """How many workers were heard from since `since`."""
+        return int(self._value("SELECT count(*) FROM workers WHERE heartbeat >= ?", (ts(since),)))
+
     # -- source leases -----------------------------------------------------------------
 
     def claim_source(

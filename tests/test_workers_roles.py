@@ -1,0 +1,101 @@
+"""Roles among workers on one PostgreSQL store (alertbot.workers): one bot holder, taken
+over when its connection ends; recap and pruning one worker at a time; on SQLite the one
+process holds them all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from alertbot.store import StoreRunner
+from alertbot.workers import Workers
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def url(postgres_server) -> str:
+    return postgres_server.fresh_database()
+
+
+async def _workers(url: str, name: str) -> tuple[StoreRunner, Workers]:
+    db = StoreRunner.open(url)
+    workers = Workers(db, url=url, clock=lambda: NOW, name=name)
+    await workers.open(sources=4)
+    return db, workers
+
+
+async def test_one_worker_holds_the_bot_and_another_takes_it_when_it_is_gone(url):
+    db_a, a = await _workers(url, "a")
+    db_b, b = await _workers(url, "b")
+    try:
+        assert await a.take("bot")
+        assert not await b.take("bot")
+        assert await a.take("bot")  # still a's: its connection answers
+        assert a.holds("bot") and not b.holds("bot")
+        # a's connection ends, as when its process is killed: the server frees the lock.
+        assert a._locks is not None
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'alertbot a locks'"
+            )
+        assert await b.take("bot")
+        assert not await a.take("bot")  # a notices it lost the role
+        assert not a.holds("bot")
+        await a.beat()
+        await b.beat()
+        roles = {w["id"]: w["roles"] for w in db_b.store.live_workers(NOW)}
+        assert roles == {"a": [], "b": ["bot"]}
+    finally:
+        for workers, db in ((a, db_a), (b, db_b)):
+            await workers.close()
+            db.close()
+
+
+async def test_the_recap_and_pruning_run_in_one_worker_at_a_time(url):
+    db_a, a = await _workers(url, "a")
+    db_b, b = await _workers(url, "b")
+    try:
+        async with a.singleton("recap") as mine:
+            assert mine
+            async with b.singleton("recap") as theirs:
+                assert not theirs
+            async with b.singleton("prune") as other_role:
+                assert other_role  # another role is free
+        async with b.singleton("recap") as now_theirs:
+            assert now_theirs
+    finally:
+        for workers, db in ((a, db_a), (b, db_b)):
+            await workers.close()
+            db.close()
+
+
+async def test_a_worker_that_stops_leaves_the_store(url):
+    db, a = await _workers(url, "a")
+    try:
+        assert await a.may_poll("ahram", interval=timedelta(minutes=5), deadline=60)
+        assert [w["sources"] for w in db.store.live_workers(NOW)] == [["ahram"]]
+        await a.close()
+        assert db.store.live_workers(NOW) == []
+        assert db.store._value("SELECT count(*) FROM source_leases") == 0
+    finally:
+        db.close()
+
+
+async def test_on_sqlite_the_one_process_holds_every_role(tmp_path):
+    db = StoreRunner.open(tmp_path / "alertbot.db")
+    workers = Workers(db, url=None, clock=lambda: NOW)
+    try:
+        await workers.open(sources=2)
+        assert workers.name == "local" and not workers.shared
+        assert await workers.take("bot")
+        async with workers.singleton("recap") as mine:
+            assert mine
+        assert not await workers.watchlist_moved()
+        assert db.store.live_workers(NOW) == []  # nothing written: nobody else to tell
+    finally:
+        await workers.close()
+        db.close()
