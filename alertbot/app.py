@@ -269,8 +269,8 @@ def describe_start(config: Config, runtime: Runtime) -> list[str]:
     workers = runtime.scheduler.workers
     if workers.shared:
         lines.append(
-            f"worker {workers.name}: sharing the store's sources, outbox and bot with the"
-            " other workers on it"
+            f"worker {workers.name}: shares the sources, the outbox and the roles with the"
+            " other workers on this database"
         )
     pending = runtime.scheduler.store.pending_count()
     if pending:

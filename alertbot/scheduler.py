@@ -58,6 +58,7 @@ from alertbot.sources.health import SourceHealth, after_failure, after_success
 from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Skipped, Validators
 from alertbot.sources.poll import Poller, PollResult
 from alertbot.store import Store, StoreRunner
+from alertbot.store.engine import unavailable
 from alertbot.stories import WINDOW, StoryId
 from alertbot.workers import HEARTBEAT, ROLE_RETRY, Workers
 
@@ -440,6 +441,14 @@ class Scheduler:
                 # Abandoned by shutdown, which said so in one line: not a failure of the
                 # job for APScheduler to log with a traceback.
                 task.uncancel()
+            except Exception as exc:
+                why = unavailable(exc)
+                if why is None:
+                    raise
+                # The database is down or busy: nothing was lost (what was not recorded is
+                # polled again, what was not marked sent is sent again); one line, not a
+                # traceback each time every job finds it so.
+                log.warning("%s: %s; tried again at its next run", what, why)
             finally:
                 self._running.pop(task, None)
 

@@ -27,7 +27,7 @@ def render_status(config: Config, store: Store, now: datetime) -> str:
     tz = config.timezone
     sections = [
         _header(config, store, now, tz),
-        *([_workers(store, now, tz)] if config.shared_store else []),
+        *([_workers(config, store, now, tz)] if config.shared_store else []),
         _sources(config, store, tz),
         _watches(config, store),
         _stories(store, now, tz),
@@ -95,7 +95,7 @@ def _header(config: Config, store: Store, now: datetime, tz: tzinfo) -> list[str
     ]
 
 
-def _workers(store: Store, now: datetime, tz: tzinfo) -> list[str]:
+def _workers(config: Config, store: Store, now: datetime, tz: tzinfo) -> list[str]:
     """The workers sharing the store, heard from lately, and what each holds."""
     live = store.live_workers(now - LIVE)
     lines = [f"Workers ({len(live)} live)"]
@@ -114,7 +114,7 @@ def _workers(store: Store, now: datetime, tz: tzinfo) -> list[str]:
     if not live:
         lines.append("  none running (or none heard from lately)")
     holders = [w["id"] for w in live if "bot" in w["roles"]]
-    if live and not holders:
+    if live and not holders and config.telegram is not None:
         lines.append("  no worker holds the Telegram bot: commands go unanswered")
     return lines
 

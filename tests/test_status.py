@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alertbot.config import Config, PollingConfig, SourceConfig
+from alertbot.config import Config, PollingConfig, SourceConfig, TelegramConfig
 from alertbot.sources.health import SourceHealth
 from alertbot.sources.model import Skipped, Validators
 from alertbot.status import render_status
@@ -128,7 +128,10 @@ def test_everything_an_operator_looks_for(store: Store, tmp_path):
 
 
 def test_several_workers_on_postgresql_are_listed_with_what_each_holds(store, tmp_path):
-    shared = config(tmp_path / "alertbot.db", database_url="postgresql://alertbot:pw@db/alerts")
+    bot = TelegramConfig(token="1:x", admins=(5,))
+    shared = config(
+        tmp_path / "alertbot.db", database_url="postgresql://alertbot:pw@db/alerts", telegram=bot
+    )
     store.beat("alpha:11:ab", "alpha", 11, NOW - timedelta(hours=1), ["bot"], NOW)
     store.beat("beta:22:cd", "beta", 22, NOW - timedelta(hours=1), [], NOW)
     store.beat("gone:33:ef", "gone", 33, NOW - timedelta(days=1), ["bot"], NOW - timedelta(hours=2))

@@ -99,3 +99,37 @@ async def test_on_sqlite_the_one_process_holds_every_role(tmp_path):
     finally:
         await workers.close()
         db.close()
+
+
+async def test_a_job_that_finds_the_server_gone_logs_one_line_and_the_next_run_works(
+    url, tmp_path, lemmatizer, caplog
+):
+    """PostgreSQL restarted under a running worker: the job that finds out says so in one
+    line (no traceback), and the store connects again for the next run."""
+    from alertbot.app import open_app
+    from alertbot.config import load_config
+
+    path = tmp_path / "alertbot.toml"
+    path.write_text(
+        f'database = "{url}"\n[[source]]\nname = "Ahram"\nurl = "http://127.0.0.1:9/feed"\n'
+        '[[watch]]\nname = "Egypt"\nquery = "مصر"\n',
+        encoding="utf-8",
+    )
+    runtime = await open_app(load_config(path), lemmatizer)
+    async with runtime.stack:
+        scheduler = runtime.scheduler
+        job = scheduler._job(scheduler.dispatcher.dispatch, "dispatch")
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        caplog.clear()
+        await job()  # no exception: logged
+        [record] = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert record.getMessage().startswith("dispatch: the PostgreSQL server cannot be used")
+        assert record.exc_info is None
+        caplog.clear()
+        await job()
+        assert not [r for r in caplog.records if r.levelname == "WARNING"]
+        await scheduler.shutdown()

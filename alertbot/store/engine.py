@@ -15,6 +15,8 @@ An engine is used by one thread at a time: `StoreBase` holds the lock around it.
 from __future__ import annotations
 
 import re
+import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -179,3 +181,15 @@ def _postgres_sql(sql: str) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """What is wrong when `exc` says the database cannot be used at the moment (SQLite
+    locked by another process or its disk failing, PostgreSQL unreachable or restarting),
+    in one line; None for any other error (a bug, to be shown whole)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return f"the database cannot be used right now ({_first_line(exc)})"
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None and isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return f"the PostgreSQL server cannot be used right now ({_first_line(exc)})"
+    return None
