@@ -133,3 +133,87 @@ async def test_a_job_that_finds_the_server_gone_logs_one_line_and_the_next_run_w
         await job()
         assert not [r for r in caplog.records if r.levelname == "WARNING"]
         await scheduler.shutdown()
+
+
+async def test_two_workers_due_for_the_recap_at_once_send_it_once(url, tmp_path):
+    """Both workers' recap checks fire in the same minute: the one holding the recap
+    lock sends and records it; the other, then and later, finds today's sent."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from alertbot.config import load_config
+    from alertbot.recap.daily import DailyRecap
+    from alertbot.scheduler import Scheduler
+
+    path = tmp_path / "alertbot.toml"
+    path.write_text(
+        f'database = "{url}"\n[email]\nsmtp_host = "127.0.0.1"\n'
+        'sender = "alertbot <alerts@example.org>"\nrecap_to = ["desk@example.org"]\n'
+        'recap_at = "08:00"\nrecap_empty = true\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    sent: list[str] = []
+
+    async def send(message) -> None:
+        await asyncio.sleep(0.3)  # an SMTP exchange: long enough for the other to look
+        sent.append(message["To"])
+
+    def clock() -> datetime:
+        return NOW  # 09:00 UTC: past recap_at
+
+    (db_a, a), (db_b, b) = await _workers(url, "a"), await _workers(url, "b")
+    try:
+        checks = [
+            SimpleNamespace(workers=w, daily=DailyRecap(config, db, send, clock))
+            for w, db in ((a, db_a), (b, db_b))
+        ]
+        await asyncio.gather(*(Scheduler.recap(c) for c in checks))  # type: ignore[arg-type]
+        await asyncio.gather(*(Scheduler.recap(c) for c in checks))  # type: ignore[arg-type]
+        assert sent == ["desk@example.org"]
+        # Without the lock, both would have sent it (what the lock is for).
+        fresh = [
+            DailyRecap(config, db, send, lambda: NOW + timedelta(days=1)) for db in (db_a, db_b)
+        ]
+        await asyncio.gather(*(d.run() for d in fresh))
+        assert len(sent) == 3
+    finally:
+        for workers, db in ((a, db_a), (b, db_b)):
+            await workers.close()
+            db.close()
+
+
+async def test_a_watch_or_source_added_through_one_worker_reaches_the_others(
+    url, tmp_path, lemmatizer
+):
+    """The bot's worker handled /watch and /addsource; the other worker takes both up at
+    its next heartbeat (the versions in the store moved)."""
+    from alertbot.app import open_app
+    from alertbot.config import SourceConfig, load_config
+
+    path = tmp_path / "alertbot.toml"
+    path.write_text(
+        f'database = "{url}"\n[[source]]\nname = "Ahram"\nurl = "http://127.0.0.1:9/feed"\n'
+        '[[watch]]\nname = "Egypt"\nquery = "مصر"\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    first = await open_app(config, lemmatizer)
+    async with first.stack:
+        second = await open_app(config, lemmatizer)
+        async with second.stack:
+            here, there = first.scheduler, second.scheduler
+            await there.heartbeat()  # nothing moved yet
+            assert there.pipeline.watchlists.chat_watches == {}
+            await here.db.run(here.store.add_watch, 42, "Gaza", "غزة", NOW)
+            await here.set_chat_watches()  # what the command does on its own worker
+            added = SourceConfig("Sky", "http://127.0.0.1:9/sky")
+            await here.db.run(here.store.add_runtime_source, added, 42, NOW)
+            await there.heartbeat()
+            assert [w.name for w in there.pipeline.watchlists.chat_watches[42]] == ["Gaza"]
+            assert "sky" in there.sources and not there.sources["sky"].trusted
+            await here.db.run(here.store.remove_runtime_source, "Sky")
+            await there.heartbeat()
+            assert "sky" not in there.sources
+            await there.shutdown()
+        await here.shutdown()
