@@ -13,8 +13,9 @@ Several workers on one store (PostgreSQL) share the outbox: each claims the rows
 (`Store.claim_due`, FOR UPDATE SKIP LOCKED) and renews a row's claim right before sending
 it, so a row is sent by one worker; a worker killed mid-send leaves a claim that expires
 after `CLAIM`, and the row is sent by another (the one duplicate, as after a restart).
-A chat is served by one worker at a time, and not within a second of another worker's
-message to it (each worker paces its own sends, alertbot.notify.pacing). On SQLite the one
+A chat is served by one worker at a time, and stays with it for its pacing window (a
+second for a person, a minute for a group: each worker paces its own sends,
+alertbot.notify.pacing), so Telegram's per-chat limits hold across workers. On SQLite the one
 process claims everything under the name `local`.
 """
 
@@ -29,6 +30,7 @@ from datetime import datetime, timedelta
 from alertbot.metrics import Metrics
 from alertbot.notify.alert import alert_for
 from alertbot.notify.base import DeliveryError, Notifier
+from alertbot.notify.pacing import GROUP, PRIVATE
 from alertbot.store import OutboxRow, StoreRunner
 from alertbot.store.coordination import LOCAL
 
@@ -39,6 +41,8 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 BATCH = 50
 CLAIM = timedelta(seconds=60)  # how long a claimed row is this worker's to send
+# A chat stays with the worker that sent to it for its pacing window (alertbot.notify.pacing).
+PRIVATE_PACE, GROUP_PACE = (timedelta(seconds=w[1]) for w in (PRIVATE, GROUP))
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -126,7 +130,7 @@ class Dispatcher:
                 now = self._clock()
                 rows = await self._db.run(
                     store.claim_due, self._worker, now, now + CLAIM, BATCH, self.channels,
-                    alive_since=self._alive_since(now),
+                    pace=PRIVATE_PACE, group_pace=GROUP_PACE, alive_since=self._alive_since(now),
                 )  # fmt: skip
                 if not rows and not self._again:
                     break

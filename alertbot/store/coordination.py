@@ -158,16 +158,21 @@ class CoordinationMixin(StoreBase):
         limit: int = 100,
         channels: Sequence[str] | None = None,
         pace: timedelta = timedelta(seconds=1),
+        group_pace: timedelta = timedelta(seconds=60),
         alive_since: datetime | None = None,
     ) -> list[OutboxRow]:
         """Claim for `worker`, until `until`, the pending rows due at `now` (oldest first,
         of `channels` when given) that no other worker holds; `due`, for several workers.
 
         A recipient is served by one worker at a time: a row is left out while another
-        worker holds a row of the same recipient, or sent one less than `pace` ago, so two
-        workers never send one chat two messages in the same second (each worker paces
-        the chats it sends to, `alertbot.notify.pacing`). With `alive_since`, the claims
-        of a worker not heard from since then are void (it died mid-send)."""
+        worker holds a row of the same recipient, or sent it one less than `pace` ago
+        (`group_pace` for a group or channel, whose ids are negative). Each worker paces
+        the chats it sends to (`alertbot.notify.pacing`: one message a second to a person,
+        20 a minute to a group); a chat stays with the worker that sends to it for as long
+        as those windows last, so their limits hold across workers too: two workers never
+        send one chat two messages in the same second, nor a group 21 in a minute. With
+        `alive_since`, the claims of a worker not heard from since then are void (it died
+        mid-send)."""
         wanted = list(CHANNELS if channels is None else channels)
         marks = ", ".join("?" * len(wanted))
         held, held_params = _held_claim("outbox", now, alive_since)
@@ -180,11 +185,12 @@ class CoordinationMixin(StoreBase):
                 " AND NOT EXISTS (SELECT 1 FROM outbox AS other"
                 "  WHERE other.channel = outbox.channel AND other.recipient = outbox.recipient"
                 f"  AND other.claimed_by <> ? AND ((other.state = 'pending' AND {held_other})"
-                "  OR (other.state = 'sent' AND other.finished >= ?)))"
+                "  OR (other.state = 'sent' AND other.finished >="
+                "  CASE WHEN other.recipient LIKE '-%' THEN ? ELSE ? END)))"
                 f" ORDER BY next_attempt, id LIMIT ?{self._skip_locked}) RETURNING *",
                 (
                     worker, ts(until), ts(now), *wanted, worker, *held_params, worker,
-                    *other_params, ts(now - pace), limit,
+                    *other_params, ts(now - group_pace), ts(now - pace), limit,
                 ),
             )  # fmt: skip
             keys = [d[0] for d in rows.description]
