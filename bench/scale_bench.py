@@ -22,7 +22,10 @@ What it measures, in one run (a benchmark, not a test: it prints figures, never 
   worker's process tree and of the PostgreSQL server (from /proc), and how many articles
   were recorded before the last worker was ready. Then SIGTERM. Min / median / max over
   the rounds (the machine is shared and noisy), and the ratio to SQLite x1 of the same
-  run: of the medians, and the range of the per-round ratios;
+  run: of the medians, and the range of the per-round ratios. A worker spreads its first
+  polls over its first 10 s (`alertbot.scheduler`), so a pass cannot show more than
+  feeds x articles / 10 s (100 articles/s at the defaults): a figure near that says the
+  site is too small (raise `--articles`), not how fast alertbot is;
 - caches: an untimed `alertbot run --once` over the same articles first fills a `state/`
   (the morphology tables, the analysis cache), which is copied into every worker's folder
   before each pass: every pass starts as a restarted worker does, and none pays for the
@@ -34,9 +37,10 @@ What it measures, in one run (a benchmark, not a test: it prints figures, never 
   (or the edit, for an article that joined a story already told) naming its story - when
   it appeared in the feed; p50, p95, max. The quiet window (two intervals, every feed
   unchanged: 304s) gives the CPU cost of an unchanged poll, workers and PostgreSQL;
-- on paper, from those figures: the articles a day and the sources (at `--per-source`
-  100 articles a day each, polled every 5 minutes) that 1, 2 and 3 workers carry at the
-  measured median rate, and 6 workers, extrapolated: on this machine (its cores are
+- on paper, from those figures: the sources (at `--per-source` 100 articles a day each,
+  polled every 5 minutes, an unchanged poll costing what the quiet window measured) and
+  the articles a day that fill the machine at the measured median rate of 1, 2 and 3
+  workers, and of 6 workers, extrapolated: on this machine (its cores are
   shared: workers beyond them compete for CPU) and on three such machines (an upper
   bound: the one PostgreSQL server and the serialised recording are left out). Figures
   at full speed: a deployment wants headroom.
@@ -50,7 +54,7 @@ Run it from the repository root (PostgreSQL installed: Debian's `postgresql` pac
 
 `--quick` is a smoke run (20 feeds x 3, one round, 5 latency articles over 30 s) that takes
 a few minutes: its figures say the benchmark works, not how fast alertbot is. The full run
-takes about 15-25 minutes.
+takes about 10-15 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -732,14 +736,20 @@ def paper_rows(
     cores = os.cpu_count() or 1
     poll_ms = lat.poll_cpu_ms if lat is not None else None
 
-    def carried(rate: float) -> str:
-        per_day = rate * 86_400
-        sources = per_day / per_source
-        polls = sources / POLL_EVERY_S
-        line = f"{per_day:,.0f} articles/day = {sources:,.0f} sources; {polls:.1f} polls/s"
-        if poll_ms is not None:
-            line += f", unchanged ones {polls * poll_ms / 1000:.2f} cores"
-        return line
+    def carried(rate: float, machines: int = 1) -> str:
+        # A source costs per_source articles a day at 1/rate of the machine each, and an
+        # unchanged poll every POLL_EVERY_S at poll_ms of one core: the sources that fill
+        # the machine(s).
+        articles_only = rate * 86_400 / per_source
+        if poll_ms is None:
+            return f"{articles_only:,.0f} sources = {rate * 86_400:,.0f} articles/day"
+        poll_share = poll_ms / 1000 / (POLL_EVERY_S * cores * machines)
+        sources = 1 / (per_source / 86_400 / rate + poll_share)
+        return (
+            f"{sources:,.0f} sources = {sources * per_source:,.0f} articles/day"
+            f" ({100 * sources * poll_share:.0f}% of the CPU on unchanged polls);"
+            f" articles alone: {articles_only:,.0f} sources"
+        )
 
     rows: list[tuple[str, ...]] = [
         (f"on paper ({per_source} articles/day a source, polled every"
@@ -750,17 +760,20 @@ def paper_rows(
     best = max(workers.values())
     rows.append(("  PostgreSQL x6, this machine (extrapolated)", carried(best)))
     if 2 in workers:
-        rows.append(("  PostgreSQL x6, 3 machines x 2 (extrapolated)", carried(3 * workers[2])))
+        rows.append(("  PostgreSQL x6, 3 machines x 2 (extrapolated)", carried(3 * workers[2], 3)))
     notes = [
-        "on paper: the median articles/s of each configuration, flat out (a deployment wants"
-        " headroom), x 86,400 s; sources = articles/day / articles/day a source; polls/s ="
-        f" sources / {POLL_EVERY_S} s"
+        "on paper: a source costs its articles a day at the median articles/s of each"
+        " configuration (measured flat out, the whole machine busy)"
         + (
-            f", and the CPU those take at {poll_ms:.1f} ms an unchanged poll (the quiet window)"
+            f" plus one unchanged poll every {POLL_EVERY_S} s at {poll_ms:.1f} ms of CPU (the"
+            f" quiet window of PostgreSQL x2, used for every row) out of {cores} cores;"
+            " sources = the number that fills the machine, 1 / (articles a day / 86,400 /"
+            " articles/s + CPU s a poll / (interval x cores))"
             if poll_ms is not None
-            else ""
+            else "; sources = articles/s x 86,400 / articles a day (unchanged polls not"
+            " measured: --skip latency)"
         )
-        + ".",
+        + ". Flat out: a deployment wants headroom.",
         f"x6 on this machine: this machine has {cores} cores, and workers beyond them compete"
         " for CPU, so six carry no more than the best measured configuration (an"
         " extrapolation).",
