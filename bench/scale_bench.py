@@ -178,7 +178,7 @@ class WorkerFailed(Exception):
 def ready(lines: list[str], shared: bool) -> bool:
     """Whether `alertbot run` printed its start lines (on PostgreSQL: its worker name)."""
     opened = any("notifiers:" in line for line in lines)
-    return opened and (not shared or any(" sharing the store" in line for line in lines))
+    return opened and (not shared or any(" shares the sources" in line for line in lines))
 
 
 @contextlib.contextmanager
