@@ -7,7 +7,7 @@ rows locked with `FOR UPDATE SKIP LOCKED`: two workers claiming at once never wa
 each other, and never both win.
 
     beat / leave / live_workers             the `workers` table (alertbot status)
-    claim_source / release_sources          source leases: one poller per source
+    claim_source                            source leases: one poller per source
     claim_due / release_claims              outbox claims: one sender per row, per chat
     bump / version (StoreBase)              the watchlist version
 """
@@ -136,17 +136,6 @@ class CoordinationMixin(StoreBase):
                 "SELECT 1 FROM workers WHERE id = ? AND heartbeat >= ?", (worker, ts(since))
             )
         )
-
-    def release_sources(self, worker: str, names: Sequence[str] | None = None) -> None:
-        """Give up `worker`'s leases (of `names` only, when given), free at once."""
-        with self._write() as db:
-            if names is None:
-                db.execute("DELETE FROM source_leases WHERE worker = ?", (worker,))
-                return
-            for name in names:
-                db.execute(
-                    "DELETE FROM source_leases WHERE worker = ? AND name_key = ?", (worker, name)
-                )
 
     # -- outbox claims -----------------------------------------------------------------
 

@@ -51,10 +51,6 @@ class SqliteEngine:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    @property
-    def memory(self) -> bool:
-        return bool(self.database.memory)
-
     def execute(self, sql: str, params: Params = ()) -> Cursor:
         return self.database.execute(sql, params)
 
@@ -99,7 +95,6 @@ class PostgresEngine:
     its own transaction; `transaction()` is one (a savepoint when nested)."""
 
     kind: Literal["postgresql"] = "postgresql"
-    memory = False
 
     def __init__(self, conn: psycopg.Connection[Any], url: str) -> None:
         self.conn = conn
@@ -107,7 +102,7 @@ class PostgresEngine:
         self._closing = False
 
     @classmethod
-    def connect(cls, url: str, *, application: str = "alertbot") -> PostgresEngine:
+    def connect(cls, url: str) -> PostgresEngine:
         """Connect to the database at `url` (a StoreError naming the server if it cannot)."""
         import psycopg
 
@@ -115,7 +110,7 @@ class PostgresEngine:
 
         try:
             conn = psycopg.connect(
-                url, autocommit=True, connect_timeout=10, application_name=application
+                url, autocommit=True, connect_timeout=10, application_name="alertbot"
             )
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect: {_first_line(exc)}", path=redact(url)) from None
