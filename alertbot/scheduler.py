@@ -58,6 +58,7 @@ from alertbot.sources.health import SourceHealth, after_failure, after_success
 from alertbot.sources.model import Entry, FetchError, FetchErrorKind, Skipped, Validators
 from alertbot.sources.poll import Poller, PollResult
 from alertbot.store import Store, StoreRunner
+from alertbot.store.base import SOURCES, WATCHLIST
 from alertbot.store.engine import unavailable
 from alertbot.stories import WINDOW, StoryId
 from alertbot.workers import HEARTBEAT, ROLE_RETRY, Workers
@@ -192,7 +193,7 @@ class Scheduler:
         """
         async with self._watch_changes:
             store = self.db.store
-            self.workers.watchlist_seen(await self.db.run(store.version))
+            self.workers.seen(await self.db.run(store.version))
             chat_watches = await self.db.run(store.all_chat_watches)
             chat_exclusions = await self.db.run(store.all_chat_exclusions)
             watchlists = replace(
@@ -389,9 +390,9 @@ class Scheduler:
         """Say this worker is alive; compile the watches again if another worker's
         command changed them."""
         await self.workers.beat()
-        if await self.workers.watchlist_moved():
+        if await self.workers.moved(WATCHLIST):
             await self.set_chat_watches()
-        if await self.workers.sources_moved():
+        if await self.workers.moved(SOURCES):
             await self._take_up_runtime_sources()
 
     async def _take_up_runtime_sources(self) -> None:

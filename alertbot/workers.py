@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from alertbot.store import StoreRunner
-from alertbot.store.base import SOURCES
+from alertbot.store.base import SOURCES, WATCHLIST
 from alertbot.store.coordination import LOCAL
 
 if TYPE_CHECKING:
@@ -79,8 +79,7 @@ class Workers:
         self._locks: psycopg.AsyncConnection[Any] | None = None
         self._held: set[str] = set()  # roles whose advisory lock the connection holds
         self._sources_known = 1
-        self._watchlist = -1
-        self._sources_version = -1
+        self._versions: dict[str, int] = {}  # what this worker took up (`moved`)
         self._closed = False
 
     @property
@@ -91,8 +90,8 @@ class Workers:
     async def open(self, sources: int) -> None:
         """Say this worker is alive (PostgreSQL: and connect for the advisory locks)."""
         self._sources_known = max(1, sources)
-        self._watchlist = await self.db.run(self.db.store.version)
-        self._sources_version = await self.db.run(self.db.store.version, SOURCES)
+        for name in (WATCHLIST, SOURCES):
+            self.seen(await self.db.run(self.db.store.version, name), name)
         if self.shared:
             await self._connect()
             await self.beat()
@@ -137,30 +136,20 @@ class Workers:
             sorted(self.roles), self.clock(),
         )  # fmt: skip
 
-    async def watchlist_moved(self) -> bool:
-        """Whether the chats' watches changed in the store since this worker last asked
-        (another worker's command); always False on SQLite, where this process made every
-        change itself."""
+    async def moved(self, name: str = WATCHLIST) -> bool:
+        """Whether `name` (the chats' watches, the sources added from Telegram) changed
+        in the store since this worker last asked or said it had seen it: another worker's
+        command. Always False on SQLite, where this process made every change itself."""
         if not self.shared:
             return False
-        version = await self.db.run(self.db.store.version)
-        moved = version != self._watchlist
-        self._watchlist = version
+        version = await self.db.run(self.db.store.version, name)
+        moved = version != self._versions.get(name)
+        self._versions[name] = version
         return moved
 
-    async def sources_moved(self) -> bool:
-        """Whether sources were added or removed from Telegram since this worker last
-        asked (False on SQLite, as `watchlist_moved`)."""
-        if not self.shared:
-            return False
-        version = await self.db.run(self.db.store.version, SOURCES)
-        moved = version != self._sources_version
-        self._sources_version = version
-        return moved
-
-    def watchlist_seen(self, version: int) -> None:
-        """This worker compiled the watches at `version`."""
-        self._watchlist = version
+    def seen(self, version: int, name: str = WATCHLIST) -> None:
+        """This worker took `name` up at `version`."""
+        self._versions[name] = version
 
     # -- sources -----------------------------------------------------------------------
 

@@ -94,7 +94,7 @@ async def test_on_sqlite_the_one_process_holds_every_role(tmp_path):
         assert await workers.take("bot")
         async with workers.singleton("recap") as mine:
             assert mine
-        assert not await workers.watchlist_moved()
+        assert not await workers.moved()
         assert db.store.live_workers(NOW) == []  # nothing written: nobody else to tell
     finally:
         await workers.close()
