@@ -66,7 +66,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -84,6 +83,7 @@ import pipeline_bench as pb
 
 import testsupport.sourcefixtures as fx
 from testsupport.botapi import TOKEN, BotApi
+from testsupport.ports import free_port
 from testsupport.processes import Child, alertbot_process, children_of, run_cli
 
 INTERVAL = "30s"  # the throughput passes' polling interval
@@ -150,12 +150,6 @@ def write_config(
         lines += ["[[watch]]", f"name = {toml_str(name)}", f"query = {toml_str(query)}", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,19 @@ def read_only():
     made = ReadOnly()
     yield made
     made.undo()
+
+
+# The loggers `alertbot run` sets the levels of (alertbot.cli.setup_logging).
+CLI_LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram", "hpack")
+
+
+@pytest.fixture
+def cli_in_process(monkeypatch, lemmatizer) -> Iterator[None]:
+    """`alertbot run` in-process on the shared analyzer; the logger levels the CLI sets are
+    put back afterwards."""
+    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda *args, **kwargs: lemmatizer)
+    monkeypatch.delenv("ALERTBOT_CONFIG", raising=False)
+    levels = {name: logging.getLogger(name).level for name in CLI_LOGGERS}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)

@@ -8,7 +8,6 @@ import asyncio
 import gc
 import io
 import json
-import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -37,13 +36,13 @@ from alertbot.watch.match import Matcher
 from testsupport.botapi import TOKEN, BotApi
 from testsupport.clocks import Clock
 from testsupport.httpserver import LocalServer
+from testsupport.ports import free_port
 from testsupport.sourcefixtures import NewsItem, news_items, rss
 
 FEED_HEADERS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 IDS = ("ant-1", "ant-2", "ant-9", "ant-10")  # ant-2 and ant-9 mention Egypt
 CLOSED_PORT_URL = "http://127.0.0.1:1/rss.xml"  # nothing listens on port 1
 ANY_PORT = ListenAddress("127.0.0.1", 0)
-LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram", "hpack")
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -415,13 +414,6 @@ def held_port() -> Iterator[int]:
         yield holder.getsockname()[1]
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on (free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 # -- alertbot run --------------------------------------------------------------------------
 
 
@@ -456,18 +448,6 @@ async def test_run_serves_the_pages_during_the_run_and_closes_them_at_its_end(
     assert value(page, "alertbot_role", role="clusterer") == 0
     with pytest.raises(httpx.ConnectError):
         await get(f"http://127.0.0.1:{port}/healthz")
-
-
-@pytest.fixture
-def cli_in_process(monkeypatch, lemmatizer) -> Iterator[None]:
-    """`alertbot run` in-process on the shared analyzer; the logger levels the CLI sets are
-    put back afterwards."""
-    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda *args, **kwargs: lemmatizer)
-    monkeypatch.delenv("ALERTBOT_CONFIG", raising=False)
-    levels = {name: logging.getLogger(name).level for name in LOGGERS}
-    yield
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
 
 
 def invoke(*args: str) -> Result:

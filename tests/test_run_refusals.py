@@ -5,11 +5,9 @@ database that cannot be written. `run` exits 2, `check` prints a FAIL line and e
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,20 +19,8 @@ from alertbot.cli import cli
 from alertbot.config import SourceConfig
 from alertbot.store import Store
 
-LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram", "hpack")
+pytestmark = pytest.mark.usefixtures("cli_in_process")
 CLOSED_PORT_URL = "http://127.0.0.1:1/rss.xml"  # nothing listens on port 1
-
-
-@pytest.fixture(autouse=True)
-def cli_in_process(monkeypatch, lemmatizer) -> Iterator[None]:
-    """`alertbot run` in-process on the shared analyzer; the logger levels the CLI sets are
-    put back afterwards."""
-    monkeypatch.setattr("alertbot.cli.open_lemmatizer", lambda *args, **kwargs: lemmatizer)
-    monkeypatch.delenv("ALERTBOT_CONFIG", raising=False)
-    levels = {name: logging.getLogger(name).level for name in LOGGERS}
-    yield
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
 
 
 def write(tmp_path: Path, body: str, *, source: bool = True) -> Path:

@@ -19,12 +19,13 @@ import itertools
 import os
 import shutil
 import signal
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+
+from testsupport.ports import free_port
 
 INSTALL = "apt-get install -y postgresql (Debian's package; .ci/run installs it)"
 
@@ -42,12 +43,6 @@ def binaries() -> Path:
             raise RuntimeError(f"PostgreSQL is not installed: {INSTALL}")
         return Path(path).parent
     return found[-1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -74,7 +69,7 @@ class PostgresServer:
                 if not mode & 0o001:
                     parent.chmod(mode | 0o001)
             as_user = ["runuser", "-u", "postgres", "--"]
-        server = cls(folder, _free_port(), binaries(), as_user)
+        server = cls(folder, free_port(), binaries(), as_user)
         data = folder / "data"
         server._run(
             str(server.bin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",

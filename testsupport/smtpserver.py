@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,13 +9,10 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
+from testsupport.ports import free_port
 
-def free_port() -> int:
-    """A loopback port nobody listens on (for now)."""
-    # aiosmtpd's Controller connects to its own port to start, so it cannot take port 0.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# aiosmtpd's Controller connects to its own port to start, so it cannot take port 0: it
+# is given a `free_port` (which the SMTP tests also import from here).
 
 
 class Inbox:
