@@ -409,9 +409,7 @@ class Scheduler:
                 log.info("source %r: added by another worker", config.name)
         for key, source in list(self.sources.items()):
             if not source.trusted and key not in keys:
-                del self.sources[key]
-                if self._scheduler is not None and self._scheduler.get_job(f"poll:{key}"):
-                    self._scheduler.remove_job(f"poll:{key}")
+                self._drop_source(key, source.config.name)
                 log.info("source %r: removed by another worker", source.config.name)
         self.workers.sources_known(len(self.sources))
 
@@ -534,13 +532,15 @@ class Scheduler:
         removed = await self.db.run(self.db.store.remove_runtime_source, name)
         if removed is None:
             return None
-        self.sources.pop(name.casefold(), None)
-        self.metrics.forget_source(removed.name)
-        if self._scheduler is not None:
-            job = self._scheduler.get_job(f"poll:{name.casefold()}")
-            if job is not None:
-                job.remove()
+        self._drop_source(name.casefold(), removed.name)
         return removed
+
+    def _drop_source(self, key: str, name: str) -> None:
+        """Stop polling a source: its entry, its job and its metrics go."""
+        self.sources.pop(key, None)
+        self.metrics.forget_source(name)
+        if self._scheduler is not None and self._scheduler.get_job(f"poll:{key}") is not None:
+            self._scheduler.remove_job(f"poll:{key}")
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Run the scheduler until `stop` is set, then shut down within about GRACE s.
